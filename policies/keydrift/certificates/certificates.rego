@@ -1,0 +1,97 @@
+# METADATA
+# title: Certificate rules (KD-CRT-001..005)
+# description: Expiry, validity length, key strength and signature hash of X.509 certificates.
+package keydrift.certificates
+
+import data.keydrift.lib
+
+# Revoked or destroyed certificates no longer serve anyone: their expiry is not a risk.
+judged contains item if {
+	some item in input.items
+	item.kind == "certificate"
+	not item.state in {"disabled", "destroyed"}
+}
+
+expired(item) if input.now_s > item._t.notAfter
+
+seconds_left(item) := item._t.notAfter - input.now_s
+
+# KD-CRT-001: the certificate is past notAfter.
+findings contains lib.finding("KD-CRT-001", item, "high", {
+	"notAfter": item.certificate.notAfter,
+	"daysExpired": lib.whole_days(input.now_s - item._t.notAfter),
+}) if {
+	some item in judged
+	expired(item)
+}
+
+# KD-CRT-002: notAfter is within expiry.warnDays (medium) or expiry.failDays (high).
+findings contains lib.finding("KD-CRT-002", item, expiring_severity(item), {
+	"notAfter": item.certificate.notAfter,
+	"daysLeft": lib.whole_days(seconds_left(item)),
+	"warnDays": lib.settings(item).expiry.warnDays,
+	"failDays": lib.settings(item).expiry.failDays,
+}) if {
+	some item in judged
+	not expired(item)
+	seconds_left(item) <= lib.settings(item).expiry.warnDays * lib.day_s
+}
+
+expiring_severity(item) := "high" if {
+	seconds_left(item) <= lib.settings(item).expiry.failDays * lib.day_s
+} else := "medium"
+
+# KD-CRT-003: a leaf valid for longer than allowed. Validity counts notBefore through notAfter
+# inclusive (CA/B Forum BR 6.3.2), hence the extra second.
+findings contains lib.finding("KD-CRT-003", item, "medium", {
+	"notBefore": item.certificate.notBefore,
+	"notAfter": item.certificate.notAfter,
+	"validityDays": lib.days_rounded_up(validity_s(item)),
+	"maxValidityDays": validity_limit(item).days,
+	"limitSource": validity_limit(item).source,
+}) if {
+	some item in judged
+	not item.certificate.isCA
+	validity_s(item) > validity_limit(item).days * lib.day_s
+}
+
+validity_s(item) := (item._t.notAfter - item._t.notBefore) + 1
+
+# With a schedule (profile public-tls), the latest step in force at notBefore sets the limit.
+validity_limit(item) := {"days": step.maxDays, "source": "cab-forum-schedule"} if {
+	steps := [step | some step in lib.settings(item).certificates.validitySchedule; step.from_s <= item._t.notBefore]
+	count(steps) > 0
+	latest := max({step.from_s | some step in steps})
+	some step in steps
+	step.from_s == latest
+} else := {"days": lib.settings(item).certificates.maxValidityDays, "source": "settings"}
+
+# KD-CRT-004: the certificate's key is below algorithms.minBits for its type. Unknown size is not judged.
+findings contains lib.finding("KD-CRT-004", item, "high", {
+	"keyType": item.keyType,
+	"keySize": item.keySize,
+	"minBits": min_bits,
+}) if {
+	some item in judged
+	is_number(item.keySize)
+	min_bits := lib.settings(item).algorithms.minBits[item.keyType]
+	item.keySize < min_bits
+}
+
+# KD-CRT-005: MD5 or SHA-1 (any hash in certificates.weakSignatureHashes) signs a certificate
+# that is not a self-signed root; a root's own signature is never checked by relying parties.
+findings contains lib.finding("KD-CRT-005", item, "high", {"signatureAlgorithm": item.certificate.signatureAlgorithm}) if {
+	some item in judged
+	weak_hash(item)
+	not self_signed_root(item)
+}
+
+weak_hash(item) if {
+	parts := split(item.certificate.signatureAlgorithm, "-")
+	parts[count(parts) - 1] in lib.settings(item).certificates.weakSignatureHashes
+}
+
+self_signed_root(item) if {
+	item.certificate.selfSigned
+	item.certificate.isCA
+}

@@ -1,0 +1,7 @@
+# METADATA
+# title: keydrift entrypoint
+# description: Every built-in rule's findings, as one set; the engine evaluates only this.
+# entrypoint: true
+package keydrift.main
+
+findings := data.keydrift.certificates.findings | data.keydrift.governance.findings

@@ -1,0 +1,46 @@
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { collectAll } from '../../collectors/run.ts';
+import { EXIT } from '../../findings/outcome.ts';
+import { TOOL, type InventoryFile } from '../../inventory/file.ts';
+import { displayPath } from '../../util/paths.ts';
+import { COMMON_HELP, COMMON_OPTIONS, loggerFor, parse, parseNow } from '../options.ts';
+import { configDigest, configFrom } from './shared.ts';
+import { help } from './scan.ts';
+
+export const INVENTORY_HELP = `Usage: keydrift inventory [options] [--output FILE]
+
+Collect only, no policies: write the normalized inventory as JSON (default: <out>/keydrift-inventory.json;
+--output - writes to stdout). Exit: 0 complete, 3 some source not fully collected, 2 config error.
+
+${COMMON_HELP}
+  --output FILE          where to write the inventory ("-" for stdout)`;
+
+export async function inventory(argv: string[]): Promise<number> {
+  const { values } = parse(argv, { ...COMMON_OPTIONS, output: { type: 'string', short: 'o' } });
+  if (values['help']) return help(INVENTORY_HELP);
+  const logger = loggerFor(values);
+  const now = parseNow(values['now'] as string | undefined) ?? new Date();
+  const config = await configFrom(values);
+  const { items, sources } = await collectAll(config, { logger, now });
+  const document: InventoryFile = {
+    schemaVersion: '1',
+    kind: 'inventory',
+    tool: { ...TOOL },
+    collectedAt: now.toISOString(),
+    configDigest: configDigest(config),
+    sources,
+    items,
+  };
+  const text = JSON.stringify(document, null, 2) + '\n';
+  const output = (values['output'] as string | undefined) ?? path.join((values['out'] as string | undefined) ?? 'reports', 'keydrift-inventory.json');
+  if (output === '-') {
+    process.stdout.write(text);
+  } else {
+    await mkdir(path.dirname(output), { recursive: true });
+    await writeFile(`${output}.tmp`, text);
+    await rename(`${output}.tmp`, output);
+    if (!values['quiet']) process.stdout.write(`keydrift: ${items.length} items from ${sources.length} sources -> ${displayPath(output)}\n`);
+  }
+  return sources.every((source) => source.status === 'ok') ? EXIT.compliant : EXIT.incomplete;
+}

@@ -1,0 +1,100 @@
+import { access } from 'node:fs/promises';
+import path from 'node:path';
+import { loadConfig } from '../../config/load.ts';
+import type { Config, FailOn, Format } from '../../config/types.ts';
+import { compareWithBaseline, loadBaseline } from '../../findings/baseline.ts';
+import { digestOf } from '../../findings/fingerprint.ts';
+import type { Report } from '../../report/types.ts';
+import { writeReports } from '../../report/write.ts';
+import type { Logger } from '../logger.ts';
+import { parseFailOn, parseFormats, UsageError, type Values } from '../options.ts';
+import { displayPath } from '../../util/paths.ts';
+import { countBySeverity, exitCodeFor } from '../../findings/outcome.ts';
+
+export const DEFAULT_FORMATS: Format[] = ['json', 'sarif', 'md'];
+
+export interface OutputChoice {
+  formats: Format[];
+  outDir: string;
+  failOn: FailOn;
+}
+
+/** Flags beat the config's `report` section, which beats the defaults. */
+export function outputChoice(values: Values, config: Config | null): OutputChoice {
+  const formats = parseFormats(values['format'] as string | undefined) ?? config?.report?.formats ?? DEFAULT_FORMATS;
+  const configOut = config?.report?.outDir ? path.resolve(config.baseDir, config.report.outDir) : undefined;
+  const outDir = (values['out'] as string | undefined) ?? configOut ?? 'reports';
+  const failOn = parseFailOn(values['fail-on'] as string | undefined) ?? config?.report?.failOn ?? 'high';
+  return { formats, outDir, failOn };
+}
+
+export async function configFrom(values: Values): Promise<Config> {
+  return loadConfig((values['config'] as string | undefined) ?? 'keydrift.yaml');
+}
+
+/** The config when one was named or a keydrift.yaml is here; null otherwise. */
+export async function optionalConfig(values: Values): Promise<Config | null> {
+  if (values['config']) return loadConfig(values['config'] as string);
+  try {
+    await access('keydrift.yaml');
+  } catch {
+    return null;
+  }
+  return loadConfig('keydrift.yaml');
+}
+
+export function configDigest(config: Config): string {
+  const { file: _file, baseDir: _baseDir, regions: _regions, ...content } = config;
+  return digestOf(content);
+}
+
+export async function applyBaseline(report: Report, values: Values): Promise<Report> {
+  const file = values['baseline'] as string | undefined;
+  if (!file) return report;
+  let baseline;
+  try {
+    baseline = await loadBaseline(file);
+  } catch (error) {
+    throw new UsageError(`--baseline: ${(error as Error).message}`);
+  }
+  const compared = compareWithBaseline(report.findings, baseline);
+  const exitCode = exitCodeFor(compared.findings, report.sources, report.scan.failOn);
+  return {
+    ...report,
+    findings: compared.findings,
+    summary: {
+      ...report.summary,
+      findings: countBySeverity(compared.findings),
+      new: compared.new,
+      fixed: compared.fixed,
+      exitCode,
+      compliant: exitCode === 0,
+    },
+  };
+}
+
+export async function writeAndSummarise(report: Report, choice: OutputChoice, logger: Logger, quiet: boolean): Promise<number> {
+  const files = await writeReports(report, choice.formats, choice.outDir);
+  if (!quiet) process.stdout.write(summaryText(report, files));
+  else logger.debug(files.join(', '));
+  return report.summary.exitCode;
+}
+
+export function summaryText(report: Report, files: string[]): string {
+  const { findings } = report.summary;
+  const verdict = report.summary.compliant
+    ? 'compliant'
+    : report.summary.exitCode === 3
+      ? 'incomplete'
+      : `findings at or above ${report.scan.failOn}`;
+  const sources = report.sources.map((source) => `${source.id} ${source.status} (${source.items})`).join(', ');
+  return [
+    `keydrift: ${report.summary.items} items, ${report.findings.length - report.summary.waived} findings ` +
+      `(critical ${findings.critical}, high ${findings.high}, medium ${findings.medium}, low ${findings.low}, info ${findings.info})` +
+      (report.summary.waived ? `, ${report.summary.waived} waived` : '') +
+      ` -> ${verdict} (exit ${report.summary.exitCode})`,
+    `sources: ${sources || 'none'}`,
+    `reports: ${files.map((file) => displayPath(file)).join(', ')}`,
+    '',
+  ].join('\n');
+}

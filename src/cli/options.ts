@@ -1,0 +1,77 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { FORMATS, type FailOn, type Format } from '../config/types.ts';
+import { createLogger, wantsColor, type Logger } from './logger.ts';
+
+/** A mistake on the command line: exit code 2, with the command's usage hint. */
+export class UsageError extends Error {}
+
+export const COMMON_OPTIONS = {
+  config: { type: 'string' },
+  format: { type: 'string' },
+  out: { type: 'string' },
+  'fail-on': { type: 'string' },
+  baseline: { type: 'string' },
+  now: { type: 'string' },
+  quiet: { type: 'boolean', short: 'q' },
+  verbose: { type: 'boolean', short: 'v' },
+  'no-color': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+export const COMMON_HELP = `Common options:
+  --config FILE          configuration file (default: keydrift.yaml)
+  --format LIST          report formats, comma-separated: json,sarif,md,html,csv
+  --out DIR              report folder (default: reports/)
+  --fail-on LEVEL        critical|high|medium|low|none (default: high)
+  --baseline REPORT      a previous JSON report: findings are marked new/unchanged/updated
+  --now RFC3339          evaluation clock (default: the real clock)
+  --quiet, --verbose     less or more progress on stderr
+  --no-color             no ANSI colours (NO_COLOR is honoured too)
+  -h, --help             this help`;
+
+export type Values = Record<string, string | boolean | undefined>;
+
+export function parse(argv: string[], options: ParseArgsConfig['options']): { values: Values; positionals: string[] } {
+  try {
+    const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    return { values: values as Values, positionals };
+  } catch (error) {
+    throw new UsageError((error as Error).message.replace(/^.*?: /, '').split('\n')[0] ?? 'invalid arguments');
+  }
+}
+
+export function loggerFor(values: Values): Logger {
+  const level = values['verbose'] ? 'verbose' : values['quiet'] ? 'quiet' : 'normal';
+  return createLogger(level, wantsColor(Boolean(values['no-color'])));
+}
+
+export function parseFormats(text: string | undefined): Format[] | undefined {
+  if (text === undefined) return undefined;
+  const formats = text.split(',').map((part) => part.trim()).filter(Boolean);
+  for (const format of formats) {
+    if (!(FORMATS as readonly string[]).includes(format)) {
+      throw new UsageError(`--format: unknown format "${format}"; expected ${FORMATS.join(', ')}`);
+    }
+  }
+  if (formats.length === 0) throw new UsageError('--format: give at least one format');
+  return [...new Set(formats)] as Format[];
+}
+
+export function parseFailOn(text: string | undefined): FailOn | undefined {
+  if (text === undefined) return undefined;
+  if (!['critical', 'high', 'medium', 'low', 'none'].includes(text)) {
+    throw new UsageError(`--fail-on: "${text}" is not one of critical, high, medium, low, none`);
+  }
+  return text as FailOn;
+}
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
+
+export function parseNow(text: string | undefined): Date | undefined {
+  if (text === undefined) return undefined;
+  const date = new Date(text);
+  if (!RFC3339.test(text) || Number.isNaN(date.getTime())) {
+    throw new UsageError(`--now: "${text}" is not an RFC 3339 timestamp (e.g. 2026-11-01T00:00:00Z)`);
+  }
+  return date;
+}

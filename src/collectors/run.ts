@@ -1,0 +1,68 @@
+import type { Logger } from '../cli/logger.ts';
+import type { Config } from '../config/types.ts';
+import type { SourceStatus } from '../findings/types.ts';
+import type { InventoryItem } from '../inventory/types.ts';
+import { displayPath } from '../util/paths.ts';
+import { assignTier } from './tiers.ts';
+import { COLLECTORS } from './registry.ts';
+import type { SourceError } from './types.ts';
+
+export interface Collected {
+  items: InventoryItem[];
+  sources: SourceStatus[];
+}
+
+/**
+ * Runs every configured source. A source that throws or reports errors is `partial` (some items)
+ * or `failed` (none): it is never silently empty, and one source's failure never stops another.
+ */
+export async function collectAll(config: Config, options: { logger: Logger; now: Date; signal?: AbortSignal }): Promise<Collected> {
+  const items: InventoryItem[] = [];
+  const sources: SourceStatus[] = [];
+  const seen = new Set<string>();
+  const configFile = displayPath(config.file);
+  for (const source of config.sources) {
+    const collector = COLLECTORS.get(source.type);
+    if (!collector) throw new Error(`source "${source.id}": type ${source.type} is not supported by this build`);
+    const errors: SourceError[] = [];
+    let count = 0;
+    const started = Date.now();
+    options.logger.info(`collecting ${source.id} (${source.type})`);
+    try {
+      const iterable = collector.collect(source, {
+        logger: options.logger,
+        signal: options.signal ?? new AbortController().signal,
+        now: options.now,
+        baseDir: config.baseDir,
+        error: (error) => {
+          errors.push(error);
+          options.logger.warn(`${source.id}: ${error.message}`);
+        },
+      });
+      for await (const item of iterable) {
+        if (seen.has(item.uid)) {
+          options.logger.debug(`${source.id}: ${item.uid} already collected, skipped`);
+          continue;
+        }
+        seen.add(item.uid);
+        items.push(assignTier(item, config.tiers ?? []));
+        count++;
+      }
+    } catch (error) {
+      const message = `${source.id}: collection stopped: ${(error as Error).message}`;
+      errors.push({ code: 'collector-error', message });
+      options.logger.warn(message);
+    }
+    const status = errors.length === 0 ? 'ok' : count > 0 ? 'partial' : 'failed';
+    options.logger.debug(`${source.id}: ${count} items, ${status}, ${Date.now() - started} ms`);
+    sources.push({
+      id: source.id,
+      type: source.type,
+      status,
+      items: count,
+      errors,
+      declaredAt: { file: configFile, region: config.regions[source.id] ?? config.regions['$config']! },
+    });
+  }
+  return { items, sources };
+}

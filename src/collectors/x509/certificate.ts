@@ -1,0 +1,133 @@
+import { X509Certificate } from 'node:crypto';
+import { canonicalPublicKey, canonicalSignatureAlgorithm, RSA_PSS_OID, type CanonicalKey } from '../../inventory/algorithms.ts';
+import type { CertificateInfo, InventoryItem, Purpose } from '../../inventory/types.ts';
+import { baseItem } from '../../inventory/types.ts';
+import { children, decodeOid, expectTag, readElement, TAG } from './der.ts';
+
+/** Everything the inventory needs from one certificate, independent of where it was found. */
+export interface ParsedCertificate {
+  certificate: CertificateInfo;
+  key: CanonicalKey;
+  purpose: Purpose;
+  signatureAlgorithmOid: string;
+  commonName: string | null;
+}
+
+export function parseCertificate(der: Uint8Array): ParsedCertificate {
+  const cert = new X509Certificate(der);
+  const { oid, pssHashOid } = signatureAlgorithmOf(der);
+  const key = publicKeyOf(cert);
+  const fingerprintSha256 = cert.fingerprint256.replaceAll(':', '').toLowerCase();
+  const selfSigned = cert.subject === cert.issuer && safeVerify(cert);
+  return {
+    certificate: {
+      subject: oneLine(cert.subject),
+      issuer: oneLine(cert.issuer),
+      serialNumber: cert.serialNumber.toLowerCase(),
+      notBefore: rfc3339(cert.validFrom),
+      notAfter: rfc3339(cert.validTo),
+      signatureAlgorithm: canonicalSignatureAlgorithm(oid, pssHashOid),
+      fingerprintSha256,
+      selfSigned,
+      isCA: cert.ca,
+      sans: subjectAltNames(cert.subjectAltName),
+    },
+    key,
+    purpose: purposeOf(cert),
+    signatureAlgorithmOid: oid,
+    commonName: commonNameOf(cert.subject),
+  };
+}
+
+/** Builds the inventory item for a parsed certificate; callers supply uid, source and location. */
+export function certificateItem(
+  parsed: ParsedCertificate,
+  fields: Pick<InventoryItem, 'uid' | 'provider' | 'sourceId' | 'location'> & { evidence: Record<string, unknown> },
+): InventoryItem {
+  const { certificate, key } = parsed;
+  return baseItem({
+    ...fields,
+    kind: 'certificate',
+    name: parsed.commonName ?? certificate.sans[0] ?? certificate.subject,
+    algorithm: key.algorithm,
+    keyType: key.keyType,
+    keySize: key.keySize,
+    curve: key.curve,
+    purpose: parsed.purpose,
+    createdAt: certificate.notBefore,
+    expiresAt: certificate.notAfter,
+    certificate,
+    evidence: {
+      ...fields.evidence,
+      signatureAlgorithmOid: parsed.signatureAlgorithmOid,
+    },
+  });
+}
+
+function publicKeyOf(cert: X509Certificate): CanonicalKey {
+  try {
+    const publicKey = cert.publicKey;
+    return canonicalPublicKey(publicKey.asymmetricKeyType, publicKey.asymmetricKeyDetails);
+  } catch {
+    // OpenSSL cannot load some keys (unknown curves, new PQC OIDs): keep the certificate, mark the key unknown.
+    return canonicalPublicKey(undefined, undefined);
+  }
+}
+
+function safeVerify(cert: X509Certificate): boolean {
+  try {
+    return cert.verify(cert.publicKey);
+  } catch {
+    return false;
+  }
+}
+
+// Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm AlgorithmIdentifier, signatureValue }
+function signatureAlgorithmOf(der: Uint8Array): { oid: string; pssHashOid: string | null } {
+  const [, algorithm] = children(expectTag(readElement(der), TAG.SEQUENCE, 'Certificate'));
+  const [oidElement, params] = children(expectTag(algorithm, TAG.SEQUENCE, 'AlgorithmIdentifier'));
+  const oid = decodeOid(expectTag(oidElement, TAG.OID, 'signature algorithm OID').value);
+  let pssHashOid: string | null = null;
+  if (oid === RSA_PSS_OID && params?.tag === TAG.SEQUENCE) {
+    // RSASSA-PSS-params ::= SEQUENCE { hashAlgorithm [0] AlgorithmIdentifier DEFAULT sha1, ... }
+    const hash = children(params).find((element) => element.tag === TAG.context(0));
+    const hashAlgorithm = hash ? children(hash)[0] : undefined;
+    const hashOid = hashAlgorithm ? children(hashAlgorithm)[0] : undefined;
+    if (hashOid?.tag === TAG.OID) pssHashOid = decodeOid(hashOid.value);
+  }
+  return { oid, pssHashOid };
+}
+
+const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
+const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
+
+function purposeOf(cert: X509Certificate): Purpose {
+  if (cert.ca) return 'sign';
+  const usages = cert.keyUsage ?? [];
+  if (usages.length === 0 || usages.includes(SERVER_AUTH) || usages.includes(CLIENT_AUTH)) return 'tls';
+  return 'sign';
+}
+
+function subjectAltNames(raw: string | undefined): string[] {
+  if (!raw) return [];
+  return raw
+    .split(/,\s*/)
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+}
+
+function commonNameOf(subject: string): string | null {
+  const line = subject.split('\n').find((part) => part.startsWith('CN='));
+  return line ? line.slice(3) : null;
+}
+
+function oneLine(distinguishedName: string): string {
+  return distinguishedName.split('\n').filter(Boolean).join(', ');
+}
+
+/** node:crypto prints "Jan  1 00:00:00 2030 GMT"; the inventory wants RFC 3339 UTC. */
+export function rfc3339(openSslDate: string): string {
+  const date = new Date(openSslDate);
+  if (Number.isNaN(date.getTime())) throw new Error(`unreadable certificate date "${openSslDate}"`);
+  return date.toISOString().replace('.000Z', 'Z');
+}

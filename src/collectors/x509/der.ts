@@ -1,0 +1,79 @@
+// A minimal DER reader: just enough ASN.1 to walk certificates and PKCS#7 bundles, which
+// node:crypto does not open for us. It never copies: elements are views into the input.
+
+export interface DerElement {
+  /** The identifier octet: class, constructed bit and tag number (low-tag-number form only). */
+  tag: number;
+  /** Content octets. */
+  value: Uint8Array;
+  /** The whole element, header included. */
+  raw: Uint8Array;
+}
+
+export class DerError extends Error {}
+
+export const TAG = {
+  INTEGER: 0x02,
+  OID: 0x06,
+  SEQUENCE: 0x30,
+  SET: 0x31,
+  context: (n: number, constructed = true) => 0x80 | (constructed ? 0x20 : 0) | n,
+} as const;
+
+export function readElement(bytes: Uint8Array, offset = 0): DerElement {
+  if (offset + 2 > bytes.length) throw new DerError('truncated DER header');
+  const tag = bytes[offset]!;
+  if ((tag & 0x1f) === 0x1f) throw new DerError('high-tag-number form is not supported');
+  let length = bytes[offset + 1]!;
+  let header = 2;
+  if (length & 0x80) {
+    const count = length & 0x7f;
+    // Indefinite lengths are BER, not DER; more than 4 length octets cannot describe a real file.
+    if (count === 0 || count > 4) throw new DerError('unsupported DER length encoding');
+    if (offset + 2 + count > bytes.length) throw new DerError('truncated DER length');
+    length = 0;
+    for (let i = 0; i < count; i++) length = length * 256 + bytes[offset + 2 + i]!;
+    header += count;
+  }
+  const end = offset + header + length;
+  if (end > bytes.length) throw new DerError('DER element runs past the end of the data');
+  return {
+    tag,
+    value: bytes.subarray(offset + header, end),
+    raw: bytes.subarray(offset, end),
+  };
+}
+
+export function children(element: DerElement): DerElement[] {
+  const out: DerElement[] = [];
+  let offset = 0;
+  while (offset < element.value.length) {
+    const child = readElement(element.value, offset);
+    out.push(child);
+    offset += child.raw.length;
+  }
+  return out;
+}
+
+export function expectTag(element: DerElement | undefined, tag: number, what: string): DerElement {
+  if (!element || element.tag !== tag) {
+    throw new DerError(`expected ${what} (tag 0x${tag.toString(16)})`);
+  }
+  return element;
+}
+
+export function decodeOid(value: Uint8Array): string {
+  if (value.length === 0) throw new DerError('empty OID');
+  const first = value[0]!;
+  const parts: number[] = [Math.min(2, Math.floor(first / 40)), first - Math.min(2, Math.floor(first / 40)) * 40];
+  let current = 0;
+  for (let i = 1; i < value.length; i++) {
+    const byte = value[i]!;
+    current = current * 128 + (byte & 0x7f);
+    if (!(byte & 0x80)) {
+      parts.push(current);
+      current = 0;
+    }
+  }
+  return parts.join('.');
+}

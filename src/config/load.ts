@@ -1,0 +1,129 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import type { SourceConfig } from '../collectors/types.ts';
+import { describeError, fieldPath, validator } from '../util/schemas.ts';
+import { displayPath } from '../util/paths.ts';
+import type { Config, Region } from './types.ts';
+import { SOURCE_TYPES } from './types.ts';
+
+/** A configuration problem: exit code 2, nothing is scanned. */
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(problems.join('\n'));
+    this.problems = problems;
+  }
+}
+
+export async function loadConfig(file: string): Promise<Config> {
+  const shown = displayPath(file);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ConfigError([
+      code === 'ENOENT' ? `${shown}: config file not found (use --config FILE)` : `${shown}: cannot read config file (${code})`,
+    ]);
+  }
+  return parseConfig(text, file);
+}
+
+export function parseConfig(text: string, file: string): Config {
+  const shown = displayPath(file);
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const at = (offset: number) => {
+    const { line, col } = lineCounter.linePos(offset);
+    return `${shown}:${line}:${col}`;
+  };
+  if (document.errors.length > 0) {
+    throw new ConfigError(document.errors.map((error) => `${at(error.pos[0])}: invalid YAML: ${firstLine(error.message)}`));
+  }
+  const raw: unknown = document.toJS();
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new ConfigError([`${shown}:1:1: the config must be a YAML mapping with "version" and "sources"`]);
+  }
+
+  const validate = validator('config');
+  if (!validate(raw)) {
+    const problems = (validate.errors ?? [])
+      // oneOf/anyOf summaries repeat what their branches already said.
+      .filter((error) => error.keyword !== 'oneOf' && error.keyword !== 'anyOf' && error.keyword !== 'if')
+      .map((error) => {
+        const where = positionOf(document, error.instancePath, lineCounter);
+        let message = describeError(error);
+        if (error.keyword === 'discriminator') message += `; expected one of ${SOURCE_TYPES.join(', ')}`;
+        return `${shown}:${where.line}:${where.col}: ${fieldPath(error.instancePath)}: ${message}`;
+      });
+    throw new ConfigError(dedupe(problems));
+  }
+
+  const config = raw as Omit<Config, 'file' | 'baseDir' | 'name' | 'regions'> & { name?: string };
+  const regions: Record<string, Region> = {};
+  const problems: string[] = [];
+  const ids = new Map<string, number>();
+  config.sources.forEach((source: SourceConfig, index: number) => {
+    const where = positionOf(document, `/sources/${index}`, lineCounter);
+    const region = regionOf(document, `/sources/${index}`, lineCounter);
+    if (ids.has(source.id)) {
+      problems.push(`${shown}:${where.line}:${where.col}: sources[${index}].id: "${source.id}" is already used by sources[${ids.get(source.id)}]; ids must be unique`);
+    }
+    ids.set(source.id, index);
+    regions[source.id] = region;
+  });
+  for (const [index, waiver] of (config.waivers ?? []).entries()) {
+    if (Number.isNaN(Date.parse(waiver.expires))) {
+      const where = positionOf(document, `/waivers/${index}/expires`, lineCounter);
+      problems.push(`${shown}:${where.line}:${where.col}: waivers[${index}].expires: "${waiver.expires}" is not a real date`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return {
+    ...config,
+    file: path.resolve(file),
+    baseDir: path.dirname(path.resolve(file)),
+    name: config.name ?? path.basename(file).replace(/\.(ya?ml)$/i, ''),
+    regions: { ...regions, $config: { startLine: 1, startColumn: 1, endLine: 1, endColumn: 2 } },
+  };
+}
+
+function nodeAt(document: Document, instancePath: string): Node | null {
+  const keys = instancePath
+    .split('/')
+    .slice(1)
+    .map((part) => (/^\d+$/.test(part) ? Number(part) : part.replaceAll('~1', '/').replaceAll('~0', '~')));
+  // Walk up until a node exists: a missing field is reported at its parent.
+  for (let depth = keys.length; depth >= 0; depth--) {
+    const node = depth === 0 ? document.contents : document.getIn(keys.slice(0, depth), true);
+    if (node && typeof node === 'object' && 'range' in node && (node as Node).range) return node as Node;
+  }
+  return null;
+}
+
+function positionOf(document: Document, instancePath: string, lineCounter: LineCounter): { line: number; col: number } {
+  const node = nodeAt(document, instancePath);
+  return node?.range ? lineCounter.linePos(node.range[0]) : { line: 1, col: 1 };
+}
+
+/** The lines a source occupies in the file: where a SARIF result for its resources points. */
+function regionOf(document: Document, instancePath: string, lineCounter: LineCounter): Region {
+  const node = nodeAt(document, instancePath);
+  if (!node?.range) return { startLine: 1, startColumn: 1, endLine: 1, endColumn: 2 };
+  const start = lineCounter.linePos(node.range[0]);
+  // range[1] is the end of the value itself; trailing comments and blank lines are not part of it.
+  let endOffset = node.range[1];
+  if ((isMap(node) || isSeq(node)) && node.range[1] > node.range[0]) endOffset = node.range[1];
+  const end = lineCounter.linePos(Math.max(node.range[0], endOffset - 1));
+  return { startLine: start.line, startColumn: start.col, endLine: end.line, endColumn: end.col + 1 };
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0] ?? message;
+}
+
+function dedupe(values: string[]): string[] {
+  return [...new Set(values)];
+}

@@ -1,0 +1,68 @@
+import type { InventoryItem } from '../inventory/types.ts';
+import type { EffectivePolicy, FullSettings } from '../config/settings.ts';
+import type { SourceStatus } from '../findings/types.ts';
+
+// wasm has no time builtins and the clock must be reproducible, so every timestamp the rules
+// compare reaches Rego as epoch seconds beside its RFC 3339 form: item._t.<field>, input.now_s.
+
+export function epochSeconds(timestamp: string | null | undefined): number | null {
+  if (!timestamp) return null;
+  const millis = Date.parse(timestamp);
+  return Number.isNaN(millis) ? null : Math.floor(millis / 1000);
+}
+
+export interface PolicyItem extends InventoryItem {
+  _t: Record<string, number | null>;
+}
+
+export function policyItem(item: InventoryItem): PolicyItem {
+  return {
+    ...item,
+    versions:
+      item.versions?.map((version) => ({
+        ...version,
+        _t: { createdAt: epochSeconds(version.createdAt), supersededAt: epochSeconds(version.supersededAt) },
+      })) ?? null,
+    _t: {
+      createdAt: epochSeconds(item.createdAt),
+      expiresAt: epochSeconds(item.expiresAt),
+      stateSince: epochSeconds(item.stateSince),
+      lastRotatedAt: epochSeconds(item.rotation?.lastRotatedAt),
+      nextRotationAt: epochSeconds(item.rotation?.nextRotationAt),
+      deletionScheduledFor: epochSeconds(item.deletion?.scheduledFor),
+      notBefore: epochSeconds(item.certificate?.notBefore),
+      notAfter: epochSeconds(item.certificate?.notAfter),
+    },
+  };
+}
+
+/** Settings as Rego reads them: dates gain an `_s` epoch twin, schedules are sorted and unique. */
+function policySettings(settings: FullSettings): unknown {
+  const byFrom = new Map<number, number>();
+  for (const step of settings.certificates.validitySchedule) {
+    const from = epochSeconds(step.from.length === 10 ? `${step.from}T00:00:00Z` : step.from);
+    if (from !== null) byFrom.set(from, step.maxDays);
+  }
+  return {
+    ...settings,
+    pqc: { ...settings.pqc, deadline_s: epochSeconds(`${settings.pqc.deadline.slice(0, 10)}T23:59:59Z`) },
+    certificates: {
+      ...settings.certificates,
+      validitySchedule: [...byFrom.entries()].sort(([a], [b]) => a - b).map(([from_s, maxDays]) => ({ from_s, maxDays })),
+    },
+  };
+}
+
+export function policyData(policy: EffectivePolicy): Record<string, unknown> {
+  return {
+    profile: policy.profile,
+    settings: policySettings(policy.settings),
+    tierSettings: Object.fromEntries(
+      Object.entries(policy.tierSettings).map(([tier, settings]) => [tier, policySettings(settings)]),
+    ),
+  };
+}
+
+export function policySources(sources: SourceStatus[]): unknown[] {
+  return sources.map(({ id, type, status, errors }) => ({ id, type, status, errors }));
+}

@@ -1,0 +1,84 @@
+import type { Region } from '../config/types.ts';
+import type { InventoryItem } from '../inventory/types.ts';
+import { catalogue, renderMessage } from '../rules/catalogue.ts';
+import { fingerprint } from './fingerprint.ts';
+import type { Finding, FindingResource, RawFinding, SourceStatus } from './types.ts';
+
+const FIRST_LINE: Region = { startLine: 1, startColumn: 1, endLine: 1, endColumn: 2 };
+
+export class UnknownRuleError extends Error {}
+
+/**
+ * Turns Rego decisions into report findings: catalogue title and remediation, message, the
+ * resource, and the file lines that declare it (the certificate file itself, else its source's
+ * entry in the config).
+ */
+export function assembleFindings(
+  raw: readonly RawFinding[],
+  items: readonly InventoryItem[],
+  sources: readonly SourceStatus[],
+  fallbackFile: string,
+): Finding[] {
+  const rules = catalogue();
+  const byUid = new Map(items.map((item) => [item.uid, item]));
+  const sourceById = new Map(sources.map((source) => [source.id, source]));
+  return raw.map((decision) => {
+    const rule = rules.get(decision.rule);
+    if (!rule) throw new UnknownRuleError(`rule ${decision.rule} fired but has no entry in rules/`);
+    const item = byUid.get(decision.uid);
+    const resource = item ? itemResource(item) : sourceResource(decision.uid, sourceById);
+    const source = sourceById.get(resource.sourceId);
+    return {
+      fingerprint: fingerprint(decision.rule, decision.uid),
+      ruleId: decision.rule,
+      severity: decision.severity,
+      title: rule.title,
+      message:
+        decision.message ??
+        renderMessage(rule.message, { name: resource.name, uid: resource.uid, location: resource.location, evidence: decision.evidence }),
+      resource,
+      evidence: decision.evidence,
+      remediation: { ...rule.remediation },
+      declaredAt: declaredAt(item, source, fallbackFile),
+    };
+  });
+}
+
+function itemResource(item: InventoryItem): FindingResource {
+  return {
+    uid: item.uid,
+    kind: item.kind,
+    provider: item.provider,
+    name: item.name,
+    location: item.location,
+    sourceId: item.sourceId,
+  };
+}
+
+function sourceResource(uid: string, sources: Map<string, SourceStatus>): FindingResource {
+  const id = uid.startsWith('source:') ? uid.slice('source:'.length) : uid;
+  const source = sources.get(id);
+  return { uid, kind: 'source', provider: source?.type ?? 'unknown', name: id, location: id, sourceId: id };
+}
+
+function declaredAt(
+  item: InventoryItem | undefined,
+  source: SourceStatus | undefined,
+  fallbackFile: string,
+): Finding['declaredAt'] {
+  const file = item?.evidence['file'];
+  const region = item?.evidence['region'] as Partial<Region> | undefined;
+  if (item?.provider === 'x509-file' && typeof file === 'string' && !file.startsWith('/') && region?.startLine) {
+    return {
+      file,
+      region: {
+        startLine: region.startLine,
+        startColumn: 1,
+        endLine: region.endLine ?? region.startLine,
+        endColumn: region.endColumn ?? 2,
+      },
+    };
+  }
+  if (source?.declaredAt) return source.declaredAt;
+  return { file: fallbackFile, region: FIRST_LINE };
+}

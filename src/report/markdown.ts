@@ -1,0 +1,59 @@
+import { SEVERITIES } from '../config/types.ts';
+import { bySeverity } from '../findings/outcome.ts';
+import type { Report } from './types.ts';
+
+const TOP = 20;
+
+/** A PR-comment-sized summary: verdict, counts by severity and rule, top findings, sources. */
+export function toMarkdown(report: Report): string {
+  const lines: string[] = [];
+  const standing = report.findings.filter((finding) => !finding.waiver);
+  const verdict = report.summary.compliant
+    ? 'Compliant'
+    : report.summary.exitCode === 3
+      ? 'Incomplete: some sources were not fully collected'
+      : `Not compliant (fail-on: ${report.scan.failOn})`;
+  lines.push(`# keydrift report: ${report.scan.configName}`, '');
+  lines.push(`**${verdict}.** ${report.summary.items} items from ${report.sources.length} sources, ${standing.length} findings` +
+    (report.summary.waived ? `, ${report.summary.waived} waived` : '') + `.`, '');
+  lines.push(`Evaluated at ${report.scan.now} with profile \`${report.scan.policy.profile}\`.`, '');
+
+  lines.push('## Findings by severity', '', '| severity | findings |', '|---|---:|');
+  for (const severity of SEVERITIES) lines.push(`| ${severity} | ${report.summary.findings[severity]} |`);
+  lines.push('');
+
+  const byRule = new Map<string, { title: string; count: number; severity: string }>();
+  for (const finding of standing) {
+    const entry = byRule.get(finding.ruleId) ?? { title: finding.title, count: 0, severity: finding.severity };
+    entry.count++;
+    byRule.set(finding.ruleId, entry);
+  }
+  if (byRule.size > 0) {
+    lines.push('## Findings by rule', '', '| rule | title | findings |', '|---|---|---:|');
+    for (const [rule, entry] of [...byRule.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      lines.push(`| ${rule} | ${cell(entry.title)} | ${entry.count} |`);
+    }
+    lines.push('');
+    const top = [...standing].sort(bySeverity).slice(0, TOP);
+    lines.push(`## Top findings${standing.length > TOP ? ` (${TOP} of ${standing.length})` : ''}`, '');
+    lines.push('| severity | rule | resource | message |', '|---|---|---|---|');
+    for (const finding of top) {
+      lines.push(`| ${finding.severity} | ${finding.ruleId} | ${cell(finding.resource.name)} | ${cell(finding.message)} |`);
+    }
+    lines.push('');
+  }
+
+  lines.push('## Sources', '', '| source | type | status | items | errors |', '|---|---|---|---:|---|');
+  for (const source of report.sources) {
+    const errors = source.errors.length === 0 ? '' : source.errors.slice(0, 3).map((error) => cell(error.message)).join('<br>') +
+      (source.errors.length > 3 ? `<br>… ${source.errors.length - 3} more` : '');
+    lines.push(`| ${cell(source.id)} | ${source.type} | ${source.status} | ${source.items} | ${errors} |`);
+  }
+  lines.push('');
+  return lines.join('\n');
+}
+
+/** Table cells: pipes and newlines would break the row; HTML-ish text is escaped. */
+function cell(text: string): string {
+  return text.replaceAll('|', '\\|').replaceAll('\n', ' ').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+}

@@ -1,0 +1,144 @@
+import type { Log, ReportingDescriptor, Result } from 'sarif';
+import type { Severity } from '../config/types.ts';
+import type { Finding } from '../findings/types.ts';
+import { catalogue, type RuleEntry } from '../rules/catalogue.ts';
+import type { Report } from './types.ts';
+
+// GitHub code scanning maps security-severity onto its own critical/high/medium/low buckets.
+export const SECURITY_SEVERITY: Record<Severity, string> = {
+  critical: '9.5',
+  high: '8.0',
+  medium: '5.5',
+  low: '3.0',
+  info: '1.0',
+};
+
+const LEVEL: Record<Severity, Result.level> = {
+  critical: 'error',
+  high: 'error',
+  medium: 'warning',
+  low: 'note',
+  info: 'note',
+};
+
+const INFORMATION_URI = 'https://github.com/keydrift/keydrift';
+
+/** SARIF 2.1.0 for GitHub code scanning (CONTRACT section 6): one run, the whole catalogue as rules. */
+export function toSarif(report: Report): Log {
+  const rules = [...catalogue().values()];
+  const ruleIndex = new Map(rules.map((rule, index) => [rule.id, index]));
+  return {
+    $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
+    version: '2.1.0',
+    runs: [
+      {
+        tool: {
+          driver: {
+            name: 'keydrift',
+            version: report.tool.version,
+            semanticVersion: report.tool.version,
+            informationUri: INFORMATION_URI,
+            rules: rules.map(ruleDescriptor),
+          },
+        },
+        automationDetails: { id: `keydrift/${report.scan.configName}/` },
+        invocations: [
+          {
+            executionSuccessful: report.sources.every((source) => source.status === 'ok'),
+            startTimeUtc: report.scan.startedAt,
+            endTimeUtc: report.scan.finishedAt,
+            exitCode: report.summary.exitCode,
+          },
+        ],
+        properties: {
+          now: report.scan.now,
+          profile: report.scan.policy.profile,
+          policyDigest: report.scan.policyDigest,
+          inventoryDigest: report.scan.inventoryDigest,
+        },
+        results: report.findings.map((finding) => result(finding, ruleIndex.get(finding.ruleId))),
+      },
+    ],
+  };
+}
+
+function ruleDescriptor(rule: RuleEntry): ReportingDescriptor {
+  return {
+    id: rule.id,
+    name: pascalCase(rule.title),
+    shortDescription: { text: rule.title },
+    fullDescription: { text: `${rule.description} ${rule.rationale}`.trim() },
+    help: { text: plainText(rule), markdown: rule.help },
+    defaultConfiguration: { level: LEVEL[rule.severity], enabled: rule.status !== 'reserved' },
+    properties: {
+      tags: [...new Set(['security', ...rule.tags])],
+      'security-severity': SECURITY_SEVERITY[rule.severity],
+      precision: 'very-high',
+      problem: { severity: rule.severity === 'critical' || rule.severity === 'high' ? 'error' : 'warning' },
+      status: rule.status,
+      controls: rule.controls.map((control) => `${control.framework} ${control.id}`),
+    },
+  };
+}
+
+function result(finding: Finding, ruleIndex: number | undefined): Result {
+  const { file, region } = finding.declaredAt;
+  return {
+    ruleId: finding.ruleId,
+    ...(ruleIndex === undefined ? {} : { ruleIndex }),
+    level: LEVEL[finding.severity],
+    message: { text: `${finding.message} [${finding.resource.uid}]` },
+    locations: [
+      {
+        physicalLocation: {
+          artifactLocation: { uri: encodeURI(file) },
+          region: { ...region },
+        },
+        logicalLocations: [
+          {
+            name: finding.resource.name,
+            fullyQualifiedName: finding.resource.uid,
+            kind: finding.resource.kind === 'source' ? 'module' : 'resource',
+          },
+        ],
+      },
+    ],
+    partialFingerprints: { primaryLocationLineHash: finding.fingerprint },
+    ...(finding.waiver
+      ? {
+          suppressions: [
+            {
+              kind: 'external' as const,
+              status: 'accepted' as const,
+              justification: `${finding.waiver.reason} (owner: ${finding.waiver.owner}, expires ${finding.waiver.expires})`,
+            },
+          ],
+        }
+      : {}),
+    properties: {
+      severity: finding.severity,
+      'security-severity': SECURITY_SEVERITY[finding.severity],
+      resourceUid: finding.resource.uid,
+      resourceKind: finding.resource.kind,
+      provider: finding.resource.provider,
+      sourceId: finding.resource.sourceId,
+      location: finding.resource.location,
+      evidence: finding.evidence,
+      remediation: finding.remediation.text,
+      ...(finding.baselineState ? { baselineState: finding.baselineState } : {}),
+    },
+  };
+}
+
+function plainText(rule: RuleEntry): string {
+  return `${rule.description}\n\n${rule.rationale}\n\nRemediation: ${rule.remediation.text}`;
+}
+
+function pascalCase(title: string): string {
+  return title
+    .replace(/[^A-Za-z0-9]+/g, ' ')
+    .trim()
+    .split(' ')
+    .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
+    .join('');
+}

@@ -1,0 +1,36 @@
+import type { FailOn, Severity } from '../config/types.ts';
+import type { EffectivePolicy } from '../config/settings.ts';
+import type { Finding, SourceStatus } from '../findings/types.ts';
+import type { InventoryItem } from '../inventory/types.ts';
+
+export type SeverityCounts = Record<Severity, number>;
+
+/** The JSON report (CONTRACT section 5); schemas/report.schema.json describes it. */
+export interface Report {
+  schemaVersion: '1';
+  tool: { name: string; version: string };
+  scan: {
+    startedAt: string;
+    finishedAt: string;
+    now: string;
+    configDigest: string | null;
+    policyDigest: string;
+    inventoryDigest: string;
+    configName: string;
+    failOn: FailOn;
+    /** The effective policy the findings were derived with, so `evaluate` can re-derive them. */
+    policy: EffectivePolicy;
+  };
+  sources: SourceStatus[];
+  summary: {
+    items: number;
+    findings: SeverityCounts;
+    waived: number;
+    new: number;
+    fixed: number;
+    compliant: boolean;
+    exitCode: number;
+  };
+  findings: Finding[];
+  inventory: InventoryItem[];
+}

@@ -1,0 +1,46 @@
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Format } from '../config/types.ts';
+import { toCsv } from './csv.ts';
+import { toHtml } from './html.ts';
+import { toMarkdown } from './markdown.ts';
+import { toSarif } from './sarif.ts';
+import type { Report } from './types.ts';
+
+export const FILE_NAMES: Record<Format, string> = {
+  json: 'keydrift.json',
+  sarif: 'keydrift.sarif',
+  md: 'keydrift.md',
+  html: 'keydrift.html',
+  csv: 'keydrift.csv',
+};
+
+export function render(report: Report, format: Format): string {
+  switch (format) {
+    case 'json':
+      return JSON.stringify(report, null, 2) + '\n';
+    case 'sarif':
+      return JSON.stringify(toSarif(report), null, 2) + '\n';
+    case 'md':
+      return toMarkdown(report);
+    case 'html':
+      return toHtml(report);
+    case 'csv':
+      return toCsv(report);
+  }
+}
+
+/**
+ * Renders every format first, then writes each through a temporary file and a rename, so a
+ * failure never leaves a half-written report next to complete ones.
+ */
+export async function writeReports(report: Report, formats: readonly Format[], outDir: string): Promise<string[]> {
+  const rendered = formats.map((format) => [path.join(outDir, FILE_NAMES[format]), render(report, format)] as const);
+  await mkdir(outDir, { recursive: true });
+  for (const [file, text] of rendered) {
+    const temporary = `${file}.${process.pid}.tmp`;
+    await writeFile(temporary, text);
+    await rename(temporary, file);
+  }
+  return rendered.map(([file]) => file);
+}

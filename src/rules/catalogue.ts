@@ -1,0 +1,66 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import type { Severity } from '../config/types.ts';
+import { describeError, fieldPath, validator } from '../util/schemas.ts';
+
+export const RULES_DIR = fileURLToPath(new URL('../../rules/', import.meta.url));
+
+export interface ControlMapping {
+  framework: string;
+  id: string;
+  title: string;
+  verified: boolean;
+  note?: string;
+}
+
+/** One rules/<id>.yaml entry (schema: rules/schema.json). */
+export interface RuleEntry {
+  id: string;
+  title: string;
+  severity: Severity;
+  status: 'implemented' | 'planned' | 'reserved';
+  domain: string;
+  appliesTo: string[];
+  description: string;
+  rationale: string;
+  message: string;
+  evidence: { key: string; description: string }[];
+  remediation: { text: string; automatic: boolean };
+  controls: ControlMapping[];
+  settings: string[];
+  tags: string[];
+  help: string;
+}
+
+let cached: Map<string, RuleEntry> | null = null;
+
+/** The whole catalogue, validated; a broken entry is a packaging bug and stops the run. */
+export function catalogue(dir = RULES_DIR): Map<string, RuleEntry> {
+  if (cached && dir === RULES_DIR) return cached;
+  const validate = validator('rule');
+  const entries = new Map<string, RuleEntry>();
+  for (const file of readdirSync(dir).filter((name) => name.endsWith('.yaml')).sort()) {
+    const entry: unknown = parse(readFileSync(new URL(file, `file://${dir}`), 'utf8'));
+    if (!validate(entry)) {
+      const error = validate.errors![0]!;
+      throw new Error(`rules/${file}: ${fieldPath(error.instancePath)}: ${describeError(error)}`);
+    }
+    const rule = entry as RuleEntry;
+    if (`${rule.id}.yaml` !== file) throw new Error(`rules/${file}: id ${rule.id} does not match the file name`);
+    entries.set(rule.id, rule);
+  }
+  if (dir === RULES_DIR) cached = entries;
+  return entries;
+}
+
+/** Fills `{name}`, `{uid}`, `{location}` and `{evidence.key}`; an unknown placeholder stays visible. */
+export function renderMessage(template: string, values: { name: string; uid: string; location: string; evidence: Record<string, unknown> }): string {
+  return template.replace(/\{([A-Za-z0-9_.]+)\}/g, (whole, key: string) => {
+    const value = key.startsWith('evidence.')
+      ? values.evidence[key.slice('evidence.'.length)]
+      : (values as unknown as Record<string, unknown>)[key];
+    if (value === undefined || value === null) return whole;
+    return typeof value === 'object' ? JSON.stringify(value) : String(value);
+  });
+}

@@ -1,0 +1,109 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+// Certificates for tests, made with the openssl CLI (scripts/provision.sh installs it). Dates are
+// set with `openssl ca`, the one OpenSSL 3.0 command that takes explicit notBefore/notAfter.
+
+export interface TestCert {
+  certPem: string;
+  keyPem: string;
+  certPath: string;
+  keyPath: string;
+  der: Buffer;
+}
+
+export interface CertOptions {
+  cn: string;
+  /** "rsa:2048", "rsa:1024", "ec:P-256", "ec:P-384", "ed25519" */
+  key?: string;
+  notBefore?: string;
+  notAfter?: string;
+  md?: 'sha256' | 'sha1' | 'sha384';
+  ca?: boolean;
+  sans?: string[];
+  issuer?: TestCert;
+}
+
+export function tempDir(prefix = 'keydrift-test-'): string {
+  return mkdtempSync(path.join(tmpdir(), prefix));
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+function openssl(args: string[], cwd: string): void {
+  try {
+    execFileSync('openssl', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (error) {
+    const stderr = (error as { stderr?: Buffer }).stderr?.toString() ?? '';
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new Error('openssl not found: run "npm run provision" (installs the Debian openssl package)');
+    }
+    throw new Error(`openssl ${args[0]} failed: ${stderr}`);
+  }
+}
+
+function keyArgs(key: string): string[] {
+  const [type, param] = key.split(':');
+  if (type === 'rsa') return ['-newkey', `rsa:${param}`];
+  if (type === 'ec') return ['-newkey', 'ec', '-pkeyopt', `ec_paramgen_curve:${param}`];
+  if (type === 'ed25519') return ['-newkey', 'ed25519'];
+  throw new Error(`unknown key spec ${key}`);
+}
+
+const stamp = (iso: string) => iso.replace(/[-:T]/g, '').replace(/\.\d+/, '').replace('Z', 'Z');
+
+let serial = 0x2000;
+
+/** Self-signed unless `issuer` is given; dates default to "valid now for 90 days". */
+export function makeCert(dir: string, options: CertOptions): TestCert {
+  const name = options.cn.replace(/[^A-Za-z0-9.-]/g, '_');
+  const work = path.join(dir, `.ca-${name}-${serial}`);
+  mkdirSync(path.join(work, 'new'), { recursive: true });
+  writeFileSync(path.join(work, 'index.txt'), '');
+  writeFileSync(path.join(work, 'serial'), (serial++).toString(16).padStart(4, '0') + '\n');
+  const sans = options.sans ?? (options.ca ? [] : [`DNS:${options.cn}`]);
+  const extensions = options.ca
+    ? ['basicConstraints=critical,CA:TRUE', 'keyUsage=critical,keyCertSign,cRLSign']
+    : ['basicConstraints=CA:FALSE', 'keyUsage=critical,digitalSignature,keyEncipherment', 'extendedKeyUsage=serverAuth'];
+  if (sans.length) extensions.push(`subjectAltName=${sans.join(',')}`);
+  writeFileSync(
+    path.join(work, 'ca.cnf'),
+    [
+      '[ca]', 'default_ca=test',
+      '[test]', `dir=${work}`, 'database=$dir/index.txt', 'serial=$dir/serial', 'new_certs_dir=$dir/new',
+      'policy=any', 'unique_subject=no', 'copy_extensions=none', 'x509_extensions=ext', 'default_md=sha256',
+      '[any]', 'commonName=supplied',
+      '[ext]', ...extensions,
+      '[req]', 'distinguished_name=dn', 'prompt=no', '[dn]', `CN=${options.cn}`,
+    ].join('\n'),
+  );
+  const keyPath = path.join(dir, `${name}.key`);
+  const certPath = path.join(dir, `${name}.pem`);
+  openssl(['req', '-new', ...keyArgs(options.key ?? 'ec:P-256'), '-nodes', '-keyout', keyPath, '-out', path.join(work, 'req.csr'), '-config', path.join(work, 'ca.cnf')], work);
+  const now = Date.now();
+  const notBefore = options.notBefore ?? new Date(now - 86_400_000).toISOString();
+  const notAfter = options.notAfter ?? new Date(now + 90 * 86_400_000).toISOString();
+  const signer = options.issuer
+    ? ['-cert', options.issuer.certPath, '-keyfile', options.issuer.keyPath]
+    : ['-selfsign', '-keyfile', keyPath];
+  openssl(
+    ['ca', '-batch', '-notext', '-config', path.join(work, 'ca.cnf'), ...signer, '-md', options.md ?? 'sha256',
+      '-startdate', stamp(notBefore), '-enddate', stamp(notAfter), '-in', path.join(work, 'req.csr'), '-out', certPath],
+    work,
+  );
+  rmSync(work, { recursive: true, force: true });
+  const certPem = readFileSync(certPath, 'utf8');
+  const body = certPem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
+  return { certPem, keyPem: readFileSync(keyPath, 'utf8'), certPath, keyPath, der: Buffer.from(body, 'base64') };
+}
+
+/** A PKCS#7 bundle (as `openssl crl2pkcs7` writes it) holding the given certificates. */
+export function makePkcs7(dir: string, certs: TestCert[], outform: 'PEM' | 'DER', file: string): string {
+  const out = path.join(dir, file);
+  openssl(['crl2pkcs7', '-nocrl', ...certs.flatMap((cert) => ['-certfile', cert.certPath]), '-outform', outform, '-out', out], dir);
+  return out;
+}
