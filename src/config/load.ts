@@ -74,7 +74,7 @@ export function parseConfig(text: string, file: string): Config {
     regions[source.id] = region;
   });
   for (const [index, waiver] of (config.waivers ?? []).entries()) {
-    if (Number.isNaN(Date.parse(waiver.expires))) {
+    if (!isRealDate(waiver.expires)) {
       const where = positionOf(document, `/waivers/${index}/expires`, lineCounter);
       problems.push(`${shown}:${where.line}:${where.col}: waivers[${index}].expires: "${waiver.expires}" is not a real date`);
     }
@@ -118,6 +118,15 @@ function regionOf(document: Document, instancePath: string, lineCounter: LineCou
   if ((isMap(node) || isSeq(node)) && node.range[1] > node.range[0]) endOffset = node.range[1];
   const end = lineCounter.linePos(Math.max(node.range[0], endOffset - 1));
   return { startLine: start.line, startColumn: start.col, endLine: end.line, endColumn: end.col + 1 };
+}
+
+/** Date.parse accepts 2027-02-31 (rolling into March); a waiver's expiry must be a calendar date. */
+export function isRealDate(text: string): boolean {
+  const match = /^(\d{4})-(\d{2})-(\d{2})/.exec(text);
+  if (!match || Number.isNaN(Date.parse(text))) return false;
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
 }
 
 function firstLine(message: string): string {

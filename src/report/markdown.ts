@@ -9,7 +9,9 @@ export function toMarkdown(report: Report): string {
   const lines: string[] = [];
   const standing = report.findings.filter((finding) => !finding.waiver);
   const verdict = report.summary.compliant
-    ? 'Compliant'
+    ? standing.length === 0
+      ? 'Compliant'
+      : `Passed: no finding at or above the threshold (fail-on: ${report.scan.failOn})`
     : report.summary.exitCode === 3
       ? 'Incomplete: some sources were not fully collected'
       : `Not compliant (fail-on: ${report.scan.failOn})`;

@@ -83,7 +83,9 @@ export async function writeAndSummarise(report: Report, choice: OutputChoice, lo
 export function summaryText(report: Report, files: string[]): string {
   const { findings } = report.summary;
   const verdict = report.summary.compliant
-    ? 'compliant'
+    ? report.findings.length === report.summary.waived
+      ? 'compliant'
+      : `passed (nothing at or above ${report.scan.failOn})`
     : report.summary.exitCode === 3
       ? 'incomplete'
       : `findings at or above ${report.scan.failOn}`;

@@ -44,7 +44,7 @@ async function matchFiles(patterns: string[], ctx: CollectContext): Promise<stri
       try {
         if (!(await stat(absolute)).isFile()) continue;
       } catch {
-        continue;
+        // A dangling link or a vanished file: keep it, so reading it reports the error by name.
       }
       found.add(absolute);
       matched++;
