@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Log, ReportingDescriptor, Result } from 'sarif';
 import type { Severity } from '../config/types.ts';
 import type { Finding } from '../findings/types.ts';
@@ -91,7 +92,7 @@ function result(finding: Finding, ruleIndex: number | undefined): Result {
     locations: [
       {
         physicalLocation: {
-          artifactLocation: { uri: encodeURI(file) },
+          artifactLocation: { uri: artifactUri(file) },
           region: { ...region },
         },
         logicalLocations: [
@@ -123,11 +124,21 @@ function result(finding: Finding, ruleIndex: number | undefined): Result {
       provider: finding.resource.provider,
       sourceId: finding.resource.sourceId,
       location: finding.resource.location,
+      declaredIn: file,
       evidence: finding.evidence,
       remediation: finding.remediation.text,
       ...(finding.baselineState ? { baselineState: finding.baselineState } : {}),
     },
   };
+}
+
+/**
+ * Code scanning rejects a whole upload if one result points outside the checkout, so a file that
+ * was outside the working folder (a config kept elsewhere) is named by its base name, relative;
+ * the full path stays in the result's properties.
+ */
+function artifactUri(file: string): string {
+  return encodeURI(path.isAbsolute(file) ? path.basename(file) : file);
 }
 
 function plainText(rule: RuleEntry): string {

@@ -3,8 +3,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Report } from '../../src/report/types.ts';
 import { runCli } from '../support/cli.ts';
+import { assertReportsValid } from '../support/reports.ts';
 import { makeCert, removeDir, tempDir } from '../support/certs.ts';
 
 // Each mistake a user makes gets one clear line on stderr and the documented exit code:
@@ -73,7 +73,7 @@ describe('bad input', () => {
     assert.equal(run.code, 3, run.stderr);
     assert.match(run.stderr, /certs: .*corrupt\.pem: line 2: not base64/);
     noStackTrace(run.stderr);
-    const report = JSON.parse(readFileSync(path.join(out, 'keydrift.json'), 'utf8')) as Report;
+    const report = assertReportsValid(out);
     assert.equal(report.sources[0]?.status, 'partial');
     assert.equal(report.sources[0]?.items, 1);
     const coverage = report.findings.find((finding) => finding.ruleId === 'KD-GOV-003');
@@ -103,7 +103,7 @@ describe('bad input', () => {
       assert.match(run.stderr, new RegExp(`edge: 127\\.0\\.0\\.1:${closedPort}: connection refused`));
       assert.match(run.stderr, new RegExp(`edge: 127\\.0\\.0\\.1:${hangPort}: no TLS handshake within 500 ms`));
       noStackTrace(run.stderr);
-      const report = JSON.parse(readFileSync(path.join(out, 'keydrift.json'), 'utf8')) as Report;
+      const report = assertReportsValid(out);
       assert.equal(report.sources[0]?.status, 'failed');
       assert.deepEqual(report.sources[0]?.errors.map((error) => error.code), ['tls-unreachable', 'tls-timeout']);
       assert.equal(report.findings.filter((finding) => finding.ruleId === 'KD-GOV-003').length, 1);

@@ -4,19 +4,14 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Log } from 'sarif';
 import type { Report } from '../../src/report/types.ts';
-import { validator } from '../../src/util/schemas.ts';
 import { REPO, runCli, type CliRun } from '../support/cli.ts';
+import { readValidReport } from '../support/reports.ts';
 import { removeDir, tempDir } from '../support/certs.ts';
 import { validateSarifMultitool, validateSarifSchema } from '../support/sarif-validate.ts';
 
 const NOW = '2026-11-01T00:00:00Z';
 
-function assertValidReport(file: string): Report {
-  const report = JSON.parse(readFileSync(file, 'utf8')) as Report;
-  const validate = validator('report');
-  assert.ok(validate(report), `${file}: ${JSON.stringify(validate.errors?.slice(0, 3))}`);
-  return report;
-}
+const assertValidReport = readValidReport;
 
 describe('keydrift scan on the bundled demo', () => {
   let out: string;

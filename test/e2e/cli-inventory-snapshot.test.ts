@@ -6,6 +6,8 @@ import type { InventoryFile } from '../../src/inventory/file.ts';
 import type { Report } from '../../src/report/types.ts';
 import { validator } from '../../src/util/schemas.ts';
 import { runCli } from '../support/cli.ts';
+import { assertReportsValid } from '../support/reports.ts';
+import { validateSarifMultitool } from '../support/sarif-validate.ts';
 import { makeCert, removeDir, tempDir, type TestCert } from '../support/certs.ts';
 
 const NOW = '2026-11-01T00:00:00Z';
@@ -45,8 +47,8 @@ describe('inventory, snapshot and secrets', () => {
     const replayed = await runCli(['scan', '--config', path.join(dir, 'replay.yaml'), '--now', NOW, '--out', replayOut, '--format', 'json']);
     assert.equal(replayed.code, 0, replayed.stderr);
     const strip = (report: Report) => report.findings.map(({ ruleId, severity, fingerprint, message }) => ({ ruleId, severity, fingerprint, message }));
-    const a = JSON.parse(readFileSync(path.join(direct, 'keydrift.json'), 'utf8')) as Report;
-    const b = JSON.parse(readFileSync(path.join(replayOut, 'keydrift.json'), 'utf8')) as Report;
+    const a = assertReportsValid(direct);
+    const b = assertReportsValid(replayOut);
     assert.deepEqual(strip(b), strip(a));
     assert.deepEqual(a.findings.map((finding) => finding.ruleId), ['KD-CRT-002']);
   });
@@ -66,7 +68,7 @@ describe('inventory, snapshot and secrets', () => {
     const out = path.join(dir, 'partial-out');
     const run = await runCli(['scan', '--config', path.join(dir, 'partial.yaml'), '--now', NOW, '--out', out, '--format', 'json', '--fail-on', 'critical']);
     assert.equal(run.code, 3, run.stderr);
-    const report = JSON.parse(readFileSync(path.join(out, 'keydrift.json'), 'utf8')) as Report;
+    const report = assertReportsValid(out);
     assert.equal(report.sources[0]?.status, 'partial');
     assert.ok(report.findings.some((finding) => finding.ruleId === 'KD-GOV-003' && finding.resource.uid === 'source:old'));
   });
@@ -81,5 +83,8 @@ describe('inventory, snapshot and secrets', () => {
       for (const canary of canaries) assert.ok(!text.includes(canary), `key material leaked: ${canary}`);
     }
     assert.equal(readdirSync(out).length, 5);
+    // The config lives outside the working folder here: SARIF must still be valid for GitHub.
+    assertReportsValid(out);
+    assert.deepEqual((await validateSarifMultitool(path.join(out, 'keydrift.sarif'))).errors, []);
   });
 });
