@@ -103,6 +103,27 @@ describe('keydrift scan on the bundled demo', () => {
     }
   });
 
+  test('--baseline marks every finding unchanged against the same evidence, and new ones as new', async () => {
+    const again = tempDir();
+    try {
+      const rerun = await runCli(['scan', '--config', 'examples/demo/keydrift.yaml', '--now', NOW, '--out', again, '--format', 'json', '--baseline', path.join(out, 'keydrift.json')]);
+      assert.equal(rerun.code, 1, rerun.stderr);
+      const compared = assertValidReport(path.join(again, 'keydrift.json'));
+      assert.deepEqual(new Set(compared.findings.map((finding) => finding.baselineState)), new Set(['unchanged']));
+      assert.equal(compared.summary.new, 0);
+      assert.equal(compared.summary.fixed, 0);
+      const later = await runCli(['scan', '--config', 'examples/demo/keydrift.yaml', '--now', '2026-12-29T00:00:00Z', '--out', again, '--format', 'json', '--baseline', path.join(out, 'keydrift.json')]);
+      const laterReport = assertValidReport(path.join(again, 'keydrift.json'));
+      assert.equal(later.code, 1);
+      // by late December the shop certificate (notAfter 2026-12-30) is expiring: a new finding
+      assert.ok(laterReport.findings.some((finding) => finding.resource.name === 'shop.example.com' && finding.baselineState === 'new'));
+      assert.ok(laterReport.summary.new > 0);
+      assert.ok(laterReport.summary.fixed > 0); // the certificates that expired in between no longer "expire soon"
+    } finally {
+      removeDir(again);
+    }
+  });
+
   test('report re-renders a saved JSON report in other formats', async () => {
     const again = tempDir();
     try {

@@ -19,7 +19,12 @@ async function collect(source: SourceConfig): Promise<{ items: InventoryItem[]; 
     baseDir: process.cwd(),
     error: (error: SourceError) => errors.push(error),
   };
-  for await (const item of tlsCollector.collect(source, ctx)) items.push(item);
+  const validate = validator('inventory-item');
+  for await (const item of tlsCollector.collect(source, ctx)) {
+    // Every collected item must match the published inventory item schema.
+    assert.ok(validate(item), `${item.uid}: ${JSON.stringify(validate.errors)}`);
+    items.push(item);
+  }
   return { items, errors };
 }
 

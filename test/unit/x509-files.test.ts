@@ -20,7 +20,12 @@ async function collect(baseDir: string, paths: string[]): Promise<{ items: Inven
     baseDir,
     error: (error: SourceError) => errors.push(error),
   };
-  for await (const item of x509FilesCollector.collect(source, ctx)) items.push(item);
+  const validate = validator('inventory-item');
+  for await (const item of x509FilesCollector.collect(source, ctx)) {
+    // Every collected item must match the published inventory item schema.
+    assert.ok(validate(item), `${item.uid}: ${JSON.stringify(validate.errors)}`);
+    items.push(item);
+  }
   return { items, errors };
 }
 

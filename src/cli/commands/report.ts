@@ -8,8 +8,8 @@ import { help } from './scan.ts';
 
 export const REPORT_HELP = `Usage: keydrift report --from REPORT.json --format LIST [--out DIR]
 
-Re-render a saved JSON report in other formats (sarif, md, html, csv, json). No collection, no evaluation:
-the exit code is the one recorded in the report.
+Re-render a saved JSON report in other formats (sarif, md, html, csv, json). No collection and no
+evaluation: the findings and their verdict are the report's own. Exit 0 once written, 2 on bad input.
 
 ${COMMON_HELP}
   --from FILE            the saved JSON report (required)`;
