@@ -2,6 +2,7 @@ import type { EffectivePolicy } from './config/settings.ts';
 import type { FailOn } from './config/types.ts';
 import { PolicyEngine } from './engine/engine.ts';
 import { assembleFindings } from './findings/assemble.ts';
+import { applyWaivers } from './findings/waivers.ts';
 import { digestOf } from './findings/fingerprint.ts';
 import { countBySeverity, exitCodeFor } from './findings/outcome.ts';
 import type { SourceStatus } from './findings/types.ts';
@@ -27,7 +28,7 @@ export interface EvidenceRun {
 export async function evaluateEvidence(run: EvidenceRun): Promise<Report> {
   const engine = run.engine ?? (await PolicyEngine.load());
   const raw = engine.evaluate({ items: run.items, sources: run.sources, now: run.now, policy: run.policy });
-  const findings = assembleFindings(raw, run.items, run.sources, run.fallbackFile);
+  const findings = applyWaivers(assembleFindings(raw, run.items, run.sources, run.fallbackFile, run.policy.waivers), run.policy.waivers, run.now);
   const exitCode = exitCodeFor(findings, run.sources, run.failOn);
   return {
     schemaVersion: '1',

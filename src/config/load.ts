@@ -80,9 +80,14 @@ export function parseConfig(text: string, file: string): Config {
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);
+  const waivers = (config.waivers ?? []).map((waiver, index) => ({
+    ...waiver,
+    declaredAt: { file: shown, region: regionOf(document, `/waivers/${index}`, lineCounter) },
+  }));
 
   return {
     ...config,
+    ...(config.waivers ? { waivers } : {}),
     file: path.resolve(file),
     baseDir: path.dirname(path.resolve(file)),
     name: config.name ?? path.basename(file).replace(/\.(ya?ml)$/i, ''),

@@ -1,8 +1,8 @@
-import type { Config, Profile, Settings } from './types.ts';
+import type { Config, Profile, Settings, Waiver } from './types.ts';
 
 /** Every setting of CONTRACT section 4 with its default; a profile or the config overrides parts. */
 export type FullSettings = {
-  rotation: { maxDays: number; graceDays: number };
+  rotation: { maxDays: number; graceDays: number; purposeMaxDays: Partial<Record<string, number>> };
   algorithms: { denied: string[]; minBits: { rsa: number; ec: number; symmetric: number; hmac: number } };
   pqc: { deadline: string };
   retirement: { disabledMaxDays: number; legalHoldTag: string; oldVersionMaxDays: number };
@@ -17,7 +17,7 @@ export type FullSettings = {
 };
 
 export const DEFAULT_SETTINGS: FullSettings = {
-  rotation: { maxDays: 365, graceDays: 7 },
+  rotation: { maxDays: 365, graceDays: 7, purposeMaxDays: {} },
   algorithms: {
     denied: ['DES', '3DES', 'RC4', 'HMAC-SHA1', 'HMAC-MD5'],
     minBits: { rsa: 2048, ec: 256, symmetric: 128, hmac: 256 },
@@ -84,15 +84,29 @@ export interface EffectivePolicy {
   profile: Profile;
   settings: FullSettings;
   tierSettings: Record<string, FullSettings>;
+  /** The config's waivers, recorded so `evaluate` re-derives suppressions and KD-GOV-002 too. */
+  waivers: Waiver[];
 }
 
 /** Defaults, then the profile, then the config's settings; each tier adds its own on top. */
-export function effectivePolicy(config: Pick<Config, 'policy'> | undefined): EffectivePolicy {
+export function effectivePolicy(config: Pick<Config, 'policy' | 'waivers'> | undefined): EffectivePolicy {
   const profile = config?.policy?.profile ?? 'default';
-  const settings = mergeSettings(DEFAULT_SETTINGS, PROFILE_SETTINGS[profile], config?.policy?.settings);
+  const settings = layer(mergeSettings(DEFAULT_SETTINGS, PROFILE_SETTINGS[profile]), config?.policy?.settings);
   const tierSettings: Record<string, FullSettings> = {};
   for (const [tier, overrides] of Object.entries(config?.policy?.tierSettings ?? {})) {
-    tierSettings[tier] = mergeSettings(settings, overrides);
+    tierSettings[tier] = layer(settings, overrides);
   }
-  return { profile, settings, tierSettings };
+  return { profile, settings, tierSettings, waivers: config?.waivers ?? [] };
+}
+
+/**
+ * An explicit rotation.maxDays states the cryptoperiod for that scope: it replaces a purpose table
+ * inherited from the profile, unless the same override gives a purpose table of its own.
+ */
+function layer(base: FullSettings, override: Settings | undefined): FullSettings {
+  const merged = mergeSettings(base, override);
+  if (override?.rotation?.maxDays !== undefined && override.rotation.purposeMaxDays === undefined) {
+    merged.rotation.purposeMaxDays = {};
+  }
+  return merged;
 }

@@ -19,7 +19,7 @@ export interface Region {
 }
 
 export interface Settings {
-  rotation?: { maxDays?: number; graceDays?: number };
+  rotation?: { maxDays?: number; graceDays?: number; purposeMaxDays?: Partial<Record<string, number>> };
   algorithms?: { denied?: string[]; minBits?: { rsa?: number; ec?: number; symmetric?: number; hmac?: number } };
   pqc?: { deadline?: string };
   retirement?: { disabledMaxDays?: number; legalHoldTag?: string; oldVersionMaxDays?: number };
@@ -45,6 +45,8 @@ export interface Waiver {
   reason: string;
   owner: string;
   expires: string;
+  /** Where the waiver is written (filled in when the config is loaded), for KD-GOV-002 locations. */
+  declaredAt?: { file: string; region: Region };
 }
 
 export interface PolicyConfig {

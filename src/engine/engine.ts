@@ -4,7 +4,7 @@ import type { EffectivePolicy } from '../config/settings.ts';
 import type { InventoryItem } from '../inventory/types.ts';
 import type { RawFinding, SourceStatus } from '../findings/types.ts';
 import { BUILTIN_BUNDLE, ENTRYPOINT, readBundle } from './bundle.ts';
-import { policyData, policyItem, policySources } from './input.ts';
+import { policyData, policyItem, policySources, policyWaivers } from './input.ts';
 
 /** Items per evaluation: large enough to amortise the call, small enough to keep wasm memory flat. */
 export const DEFAULT_BATCH_SIZE = 2000;
@@ -51,10 +51,12 @@ export class PolicyEngine {
     const now = input.now.toISOString();
     const findings: RawFinding[] = [];
     // Sources are judged once, on their own, so no batch repeats a coverage finding.
-    findings.push(...this.#run({ now, now_s: nowSeconds, items: [], sources: policySources([...input.sources]) }));
+    findings.push(
+      ...this.#run({ now, now_s: nowSeconds, items: [], sources: policySources([...input.sources]), waivers: policyWaivers(input.policy.waivers) }),
+    );
     for (let start = 0; start < input.items.length; start += this.#batchSize) {
       const batch = input.items.slice(start, start + this.#batchSize).map(policyItem);
-      findings.push(...this.#run({ now, now_s: nowSeconds, items: batch, sources: [] }));
+      findings.push(...this.#run({ now, now_s: nowSeconds, items: batch, sources: [], waivers: [] }));
     }
     return findings.sort(compareFindings);
   }

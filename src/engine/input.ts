@@ -1,5 +1,6 @@
 import type { InventoryItem } from '../inventory/types.ts';
 import type { EffectivePolicy, FullSettings } from '../config/settings.ts';
+import type { Waiver } from '../config/types.ts';
 import type { SourceStatus } from '../findings/types.ts';
 
 // wasm has no time builtins and the clock must be reproducible, so every timestamp the rules
@@ -65,4 +66,13 @@ export function policyData(policy: EffectivePolicy): Record<string, unknown> {
 
 export function policySources(sources: SourceStatus[]): unknown[] {
   return sources.map(({ id, type, status, errors }) => ({ id, type, status, errors }));
+}
+
+/** A waiver dated YYYY-MM-DD lasts to the end of that day, UTC. */
+export function waiverExpiry(expires: string): number | null {
+  return epochSeconds(/^\d{4}-\d{2}-\d{2}$/.test(expires) ? `${expires}T23:59:59Z` : expires);
+}
+
+export function policyWaivers(waivers: readonly Waiver[]): unknown[] {
+  return waivers.map((waiver) => ({ ...waiver, expires_s: waiverExpiry(waiver.expires) }));
 }

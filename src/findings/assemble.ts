@@ -1,4 +1,4 @@
-import type { Region } from '../config/types.ts';
+import type { Region, Waiver } from '../config/types.ts';
 import type { InventoryItem } from '../inventory/types.ts';
 import { catalogue, renderMessage } from '../rules/catalogue.ts';
 import { fingerprint } from './fingerprint.ts';
@@ -18,6 +18,7 @@ export function assembleFindings(
   items: readonly InventoryItem[],
   sources: readonly SourceStatus[],
   fallbackFile: string,
+  waivers: readonly Waiver[] = [],
 ): Finding[] {
   const rules = catalogue();
   const byUid = new Map(items.map((item) => [item.uid, item]));
@@ -26,7 +27,8 @@ export function assembleFindings(
     const rule = rules.get(decision.rule);
     if (!rule) throw new UnknownRuleError(`rule ${decision.rule} fired but has no entry in rules/`);
     const item = byUid.get(decision.uid);
-    const resource = item ? itemResource(item) : sourceResource(decision.uid, sourceById);
+    const waiver = decision.uid.startsWith('waiver:') ? waivers.find((w) => waiverUid(w) === decision.uid) : undefined;
+    const resource = item ? itemResource(item) : waiver ? waiverResource(waiver) : sourceResource(decision.uid, sourceById);
     const source = sourceById.get(resource.sourceId);
     return {
       fingerprint: fingerprint(decision.rule, decision.uid),
@@ -39,7 +41,7 @@ export function assembleFindings(
       resource,
       evidence: decision.evidence,
       remediation: { ...rule.remediation },
-      declaredAt: declaredAt(item, source, fallbackFile),
+      declaredAt: waiver?.declaredAt ?? declaredAt(item, source, fallbackFile),
     };
   });
 }
@@ -53,6 +55,15 @@ function itemResource(item: InventoryItem): FindingResource {
     location: item.location,
     sourceId: item.sourceId,
   };
+}
+
+export function waiverUid(waiver: Waiver): string {
+  return `waiver:${waiver.rule}@${waiver.resource}`;
+}
+
+function waiverResource(waiver: Waiver): FindingResource {
+  const uid = waiverUid(waiver);
+  return { uid, kind: 'waiver', provider: 'config', name: `${waiver.rule} waiver for ${waiver.resource}`, location: waiver.declaredAt?.file ?? 'config', sourceId: 'config' };
 }
 
 function sourceResource(uid: string, sources: Map<string, SourceStatus>): FindingResource {

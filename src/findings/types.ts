@@ -25,7 +25,7 @@ export interface RawFinding {
 
 export interface FindingResource {
   uid: string;
-  kind: ItemKind | 'source';
+  kind: ItemKind | 'source' | 'waiver';
   provider: Provider | string;
   name: string;
   location: string;

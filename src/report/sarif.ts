@@ -99,7 +99,7 @@ function result(finding: Finding, ruleIndex: number | undefined): Result {
           {
             name: finding.resource.name,
             fullyQualifiedName: finding.resource.uid,
-            kind: finding.resource.kind === 'source' ? 'module' : 'resource',
+            kind: finding.resource.kind === 'key' || finding.resource.kind === 'certificate' ? 'resource' : 'module',
           },
         ],
       },

@@ -27,22 +27,34 @@ describe('keydrift scan on the bundled demo', () => {
 
   test('prints a summary on stdout, progress on stderr, and exits 1 for high findings', () => {
     assert.equal(run.code, 1, run.stderr);
-    assert.match(run.stdout, /^keydrift: 22 items, 7 findings \(critical 0, high 4, medium 3, low 0, info 0\) -> findings at or above high \(exit 1\)$/m);
+    assert.match(run.stdout, /^keydrift: 22 items, 17 findings \(critical 1, high 9, medium 6, low 0, info 1\), 1 waived -> findings at or above high \(exit 1\)$/m);
     assert.match(run.stderr, /collecting demo-certs \(x509-files\)/);
     assert.doesNotMatch(run.stdout, /collecting/);
   });
 
-  test('the findings cover every certificate rule, each on the certificate it is about', () => {
-    const found = report.findings.map((finding) => `${finding.ruleId} ${finding.severity} ${finding.resource.name}`).sort();
+  test('the findings cover the certificate and key rules, each on the resource it is about', () => {
+    const found = report.findings.map((finding) => `${finding.ruleId} ${finding.severity} ${finding.resource.name}${finding.waiver ? ' (waived)' : ''}`).sort();
     assert.deepEqual(found, [
+      'KD-ACC-002 medium alias/orders-data',
+      'KD-ALG-001 high legacy-zmk',
+      'KD-ALG-003 info alias/release-signing',
       'KD-CRT-001 high api.example.com',
       'KD-CRT-002 high payments.example.com',
       'KD-CRT-002 medium partner-b.example.org',
       'KD-CRT-002 medium status.example.com',
-      'KD-CRT-003 medium intranet.example.internal',
+      'KD-CRT-003 medium intranet.example.internal (waived)',
       'KD-CRT-004 high vpn.example.internal',
       'KD-CRT-005 high gateway.partner.example.net',
+      'KD-GOV-002 medium KD-CRT-005 waiver for certs/legacy/partner-sha1.pem#*',
+      'KD-HSM-001 high orders',
+      'KD-RET-001 medium legacy-zmk',
+      'KD-RET-002 critical alias/claims-archive-2019',
+      'KD-RET-003 medium card-data',
+      'KD-RET-004 high alias/byok-ledger',
+      'KD-ROT-001 high alias/orders-data',
+      'KD-ROT-003 high alias/orders-data',
     ]);
+    assert.equal(report.summary.waived, 1);
     assert.equal(report.summary.exitCode, 1);
     assert.equal(report.scan.now, '2026-11-01T00:00:00.000Z');
   });
@@ -64,6 +76,12 @@ describe('keydrift scan on the bundled demo', () => {
       assert.ok(finding, 'primaryLocationLineHash is the JSON fingerprint');
       assert.equal(result.locations?.[0]?.logicalLocations?.[0]?.fullyQualifiedName, finding.resource.uid);
     }
+    const waived = (run0.results ?? []).filter((result) => result.suppressions?.length);
+    assert.equal(waived.length, 1);
+    assert.equal(waived[0]?.suppressions?.[0]?.kind, 'external');
+    assert.match(waived[0]?.suppressions?.[0]?.justification ?? '', /\(CHG-2291\) \(owner: pki-team@example\.com, expires 2027-03-31\)/);
+    const stale = (run0.results ?? []).find((result) => result.ruleId === 'KD-GOV-002')!;
+    assert.equal(stale.locations?.[0]?.physicalLocation?.artifactLocation?.uri, 'examples/demo/keydrift.yaml');
     const rule = run0.tool.driver.rules!.find((r) => r.id === 'KD-CRT-001')!;
     assert.equal(rule.properties?.['security-severity'], '8.0');
     assert.ok((rule.properties?.tags as string[]).includes('security'));
@@ -83,7 +101,7 @@ describe('keydrift scan on the bundled demo', () => {
 
   test('Markdown has counts by severity and by rule, top findings and sources', () => {
     const md = readFileSync(path.join(out, 'keydrift.md'), 'utf8');
-    assert.match(md, /\| high \| 4 \|/);
+    assert.match(md, /\| high \| 9 \|/);
     assert.match(md, /\| KD-CRT-002 \| Certificate expires soon \| 3 \|/);
     assert.match(md, /## Top findings/);
     assert.match(md, /\| demo-certs \| x509-files \| ok \| 14 \|/);
@@ -130,7 +148,7 @@ describe('keydrift scan on the bundled demo', () => {
       const rerun = await runCli(['report', '--from', path.join(out, 'keydrift.json'), '--format', 'md,csv', '--out', again]);
       assert.equal(rerun.code, 0, rerun.stderr);
       assert.equal(readFileSync(path.join(again, 'keydrift.md'), 'utf8'), readFileSync(path.join(out, 'keydrift.md'), 'utf8'));
-      assert.equal(readFileSync(path.join(again, 'keydrift.csv'), 'utf8').split('\r\n').length, 7 + 2);
+      assert.equal(readFileSync(path.join(again, 'keydrift.csv'), 'utf8').split('\r\n').length, 18 + 2);
     } finally {
       removeDir(again);
     }

@@ -1,9 +1,54 @@
 # METADATA
-# title: Governance rules (KD-GOV-003)
-# description: Coverage. A source that was not fully collected is a finding, never a pass.
+# title: Governance rules (KD-GOV-001..003)
+# description: Required tags, expired waivers, and coverage. A source that was not fully collected is a finding, never a pass.
 package keydrift.governance
 
 import data.keydrift.lib
+
+# Providers whose resources carry tags or labels; elsewhere a tag can never be present.
+taggable_providers := {"aws-kms", "aws-acm", "gcp-kms"}
+
+taggable contains item if {
+	some item in lib.live_keys
+	item.provider in taggable_providers
+}
+
+taggable contains item if {
+	some item in input.items
+	item.kind == "certificate"
+	item.managedBy == "customer"
+	item.provider in taggable_providers
+}
+
+# KD-GOV-001 (low): a tag in governance.requiredTags is missing.
+findings contains lib.finding("KD-GOV-001", item, "low", {
+	"missingTags": missing,
+	"requiredTags": lib.settings(item).governance.requiredTags,
+}) if {
+	some item in taggable
+	missing := sort([tag | some tag in lib.settings(item).governance.requiredTags; not has_tag(item, tag)])
+	count(missing) > 0
+}
+
+has_tag(item, tag) if is_string(item.tags[tag])
+
+# KD-GOV-002: a waiver has expired; the findings it covered are reported again (the engine stops
+# suppressing them). The clock is the input's, like every other rule.
+findings contains {
+	"rule": "KD-GOV-002",
+	"uid": concat("", ["waiver:", waiver.rule, "@", waiver.resource]),
+	"severity": "medium",
+	"evidence": {
+		"waivedRule": waiver.rule,
+		"waiverResource": waiver.resource,
+		"waiverOwner": waiver.owner,
+		"waiverExpires": waiver.expires,
+		"daysExpired": lib.whole_days(input.now_s - waiver.expires_s),
+	},
+} if {
+	some waiver in input.waivers
+	input.now_s > waiver.expires_s
+}
 
 # KD-GOV-003: a source ended partial or failed (denied, throttled out, unreachable, unreadable).
 findings contains {

@@ -1,9 +1,10 @@
 # METADATA
 # title: Shared helpers for keydrift rules
 # description: |
-#   Settings lookup by tier, day arithmetic on the epoch seconds the engine adds to every item
-#   (item._t.*, input.now_s), and the finding shape. No time.* builtins: wasm has none, and the
-#   clock must come from the input so an auditor can re-derive the same findings.
+#   Settings lookup by tier, key classes (customer, live, active), day arithmetic on the epoch
+#   seconds the engine adds to every item (item._t.*, input.now_s), and the finding shape.
+#   No time.* builtins: wasm has none, and the clock must come from the input so an auditor can
+#   re-derive the same findings. docs/rule-semantics.md is the prose version of this file.
 package keydrift.lib
 
 day_s := 86400
@@ -24,3 +25,32 @@ finding(rule, item, severity, evidence) := {
 whole_days(seconds) := floor(seconds / day_s)
 
 days_rounded_up(seconds) := ceil(seconds / day_s)
+
+# Provider-managed keys are judged by no key rule: the customer cannot change them.
+customer_keys contains item if {
+	some item in input.items
+	item.kind == "key"
+	item.managedBy == "customer"
+}
+
+# Keys that still exist and can be used or re-enabled.
+live_keys contains item if {
+	some item in customer_keys
+	not item.state in {"pending-deletion", "destroyed"}
+}
+
+# Keys in service: cadence and expiry only matter for these.
+active_keys contains item if {
+	some item in customer_keys
+	item.state == "enabled"
+}
+
+# Cryptoperiod for the item: by purpose where the settings give one (NIST SP 800-57), else maxDays.
+max_rotation_days(item) := lib_days if {
+	lib_days := settings(item).rotation.purposeMaxDays[item.purpose]
+} else := settings(item).rotation.maxDays
+
+# True for a non-null timestamp converted by the engine.
+known(seconds) if is_number(seconds)
+
+older_than_days(seconds, days) if input.now_s - seconds > days * day_s

@@ -4,4 +4,4 @@
 # entrypoint: true
 package keydrift.main
 
-findings := data.keydrift.certificates.findings | data.keydrift.governance.findings
+findings := (((((data.keydrift.certificates.findings | data.keydrift.governance.findings) | data.keydrift.rotation.findings) | data.keydrift.algorithms.findings) | data.keydrift.retirement.findings) | data.keydrift.hsm.findings) | data.keydrift.access.findings

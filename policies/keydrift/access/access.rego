@@ -1,0 +1,25 @@
+# METADATA
+# title: Access rules (KD-ACC-001..002)
+# description: Keys usable by anyone, and principals that can both administer and use a key.
+package keydrift.access
+
+import data.keydrift.lib
+
+# KD-ACC-001 (critical): the collected policy lets anyone use the key (collectors parse conditions first).
+findings contains lib.finding("KD-ACC-001", item, "critical", {
+	"publicPrincipals": object.get(item.evidence, "publicPrincipals", ["*"]),
+	"actions": object.get(item.evidence, "publicActions", []),
+	"grantSource": object.get(item.evidence, "publicGrantSource", "access.public"),
+}) if {
+	some item in lib.live_keys
+	item.access.public == true
+}
+
+# KD-ACC-002: separation of duties: someone holds both admin and use rights.
+findings contains lib.finding("KD-ACC-002", item, "medium", {
+	"principalCount": count(item.access.adminAndUse),
+	"principals": sort(item.access.adminAndUse),
+}) if {
+	some item in lib.live_keys
+	count(item.access.adminAndUse) > 0
+}

@@ -1,0 +1,37 @@
+# METADATA
+# title: HSM rules (KD-HSM-001..002)
+# description: Key material that can leave its protection boundary, and tiers that must live in an HSM.
+package keydrift.hsm
+
+import data.keydrift.lib
+
+# KD-HSM-001: the key can leave its boundary: PKCS#11 CKA_EXTRACTABLE true or CKA_SENSITIVE false,
+# Vault transit exportable or allow_plaintext_backup. Unknown attributes are not judged.
+findings contains lib.finding("KD-HSM-001", item, "high", {
+	"attribute": first.attribute,
+	"value": first.value,
+	"attributes": exposures,
+}) if {
+	some item in lib.live_keys
+	exposures := [exposure |
+		some attribute in ["extractable", "sensitive", "exportable", "plaintextBackup"]
+		item.attributes[attribute] == risky_value[attribute]
+		exposure := {"attribute": attribute, "value": risky_value[attribute]}
+	]
+	count(exposures) > 0
+	first := exposures[0]
+}
+
+risky_value := {"extractable": true, "sensitive": false, "exportable": true, "plaintextBackup": true}
+
+# KD-HSM-002: a tier that protection.hsmTiers reserves for HSMs is held in software or outside.
+findings contains lib.finding("KD-HSM-002", item, "medium", {
+	"tier": item.tier,
+	"protection": item.protection,
+	"hsmTiers": lib.settings(item).protection.hsmTiers,
+}) if {
+	some item in lib.live_keys
+	is_string(item.tier)
+	item.tier in lib.settings(item).protection.hsmTiers
+	item.protection in {"software", "external"}
+}
