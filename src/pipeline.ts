@@ -1,6 +1,9 @@
 import type { EffectivePolicy } from './config/settings.ts';
 import type { FailOn } from './config/types.ts';
-import { PolicyEngine } from './engine/engine.ts';
+import { BUILTIN_BUNDLE, ENTRYPOINT } from './engine/bundle.ts';
+import { customRuleEntry, loadCustomPolicies, type CustomRuleMeta } from './engine/custom.ts';
+import { loadModule, PolicyEngine, PolicyError } from './engine/engine.ts';
+import { catalogue, type RuleEntry } from './rules/catalogue.ts';
 import { assembleFindings } from './findings/assemble.ts';
 import { applyWaivers } from './findings/waivers.ts';
 import { digestOf } from './findings/fingerprint.ts';
@@ -22,13 +25,39 @@ export interface EvidenceRun {
   /** Repo-relative file SARIF results point at when nothing more precise is known. */
   fallbackFile: string;
   engine?: PolicyEngine;
+  /** Policies loaded beforehand (a scan loads them before collecting, so a policy error costs nothing). */
+  policies?: LoadedPolicies;
+}
+
+export interface LoadedPolicies {
+  engine: PolicyEngine;
+  rules: Map<string, RuleEntry>;
+  customRules: Record<string, CustomRuleMeta>;
+}
+
+/** The built-in bundle plus the config's custom bundles, and the catalogue covering all their rules. */
+export async function loadPolicies(bundles: readonly string[]): Promise<LoadedPolicies> {
+  const builtin = await loadModule(BUILTIN_BUNDLE, ENTRYPOINT, 'built-in policies');
+  const custom = await loadCustomPolicies(bundles, process.cwd());
+  const rules = new Map(catalogue());
+  const customRules: Record<string, CustomRuleMeta> = {};
+  for (const policy of custom) {
+    for (const [id, meta] of Object.entries(policy.rules)) {
+      if (rules.has(id)) throw new PolicyError(`${policy.module.name}: rule ${id} is already defined by another policy bundle`);
+      rules.set(id, customRuleEntry(id, meta));
+      customRules[id] = meta;
+    }
+  }
+  return { engine: new PolicyEngine([builtin, ...custom.map((policy) => policy.module)]), rules, customRules };
 }
 
 /** Inventory + clock + policy -> report. The same inputs always give the same findings. */
 export async function evaluateEvidence(run: EvidenceRun): Promise<Report> {
-  const engine = run.engine ?? (await PolicyEngine.load());
-  const raw = engine.evaluate({ items: run.items, sources: run.sources, now: run.now, policy: run.policy });
-  const findings = applyWaivers(assembleFindings(raw, run.items, run.sources, run.fallbackFile, run.policy.waivers), run.policy.waivers, run.now);
+  const loaded = run.policies ?? (run.engine ? { engine: run.engine, rules: catalogue(), customRules: {} } : await loadPolicies(run.policy.bundles));
+  const raw = loaded.engine.evaluate({ items: run.items, sources: run.sources, now: run.now, policy: run.policy });
+  const assembled = assembleFindings(raw, run.items, run.sources, run.fallbackFile, run.policy.waivers, loaded.rules);
+  const findings = applyWaivers(assembled, run.policy.waivers, run.now);
+  const engine = loaded.engine;
   const exitCode = exitCodeFor(findings, run.sources, run.failOn);
   return {
     schemaVersion: '1',
@@ -43,6 +72,7 @@ export async function evaluateEvidence(run: EvidenceRun): Promise<Report> {
       configName: run.configName,
       failOn: run.failOn,
       policy: run.policy,
+      customRules: loaded.customRules,
     },
     sources: run.sources,
     summary: {

@@ -1,4 +1,5 @@
 import type { Logger } from '../cli/logger.ts';
+import { ConfigError } from '../config/load.ts';
 import type { Config } from '../config/types.ts';
 import type { SourceStatus } from '../findings/types.ts';
 import type { InventoryItem } from '../inventory/types.ts';
@@ -21,9 +22,14 @@ export async function collectAll(config: Config, options: { logger: Logger; now:
   const sources: SourceStatus[] = [];
   const seen = new Set<string>();
   const configFile = displayPath(config.file);
+  // Refuse before collecting anything: a half-run scan is worse than a clear "no".
   for (const source of config.sources) {
-    const collector = COLLECTORS.get(source.type);
-    if (!collector) throw new Error(`source "${source.id}": type ${source.type} is not supported by this build`);
+    if (!COLLECTORS.has(source.type)) {
+      throw new ConfigError([`${configFile}: source "${source.id}": type ${source.type} has no collector in this build of keydrift`]);
+    }
+  }
+  for (const source of config.sources) {
+    const collector = COLLECTORS.get(source.type)!;
     const errors: SourceError[] = [];
     let count = 0;
     const started = Date.now();

@@ -1,3 +1,5 @@
+import path from 'node:path';
+import { displayPath } from '../util/paths.ts';
 import type { Config, Profile, Settings, Waiver } from './types.ts';
 
 /** Every setting of CONTRACT section 4 with its default; a profile or the config overrides parts. */
@@ -86,17 +88,20 @@ export interface EffectivePolicy {
   tierSettings: Record<string, FullSettings>;
   /** The config's waivers, recorded so `evaluate` re-derives suppressions and KD-GOV-002 too. */
   waivers: Waiver[];
+  /** Custom policy bundles or Rego folders, as paths from the working folder. */
+  bundles: string[];
 }
 
 /** Defaults, then the profile, then the config's settings; each tier adds its own on top. */
-export function effectivePolicy(config: Pick<Config, 'policy' | 'waivers'> | undefined): EffectivePolicy {
+export function effectivePolicy(config: (Pick<Config, 'policy' | 'waivers'> & { baseDir?: string }) | undefined): EffectivePolicy {
   const profile = config?.policy?.profile ?? 'default';
   const settings = layer(mergeSettings(DEFAULT_SETTINGS, PROFILE_SETTINGS[profile]), config?.policy?.settings);
   const tierSettings: Record<string, FullSettings> = {};
   for (const [tier, overrides] of Object.entries(config?.policy?.tierSettings ?? {})) {
     tierSettings[tier] = layer(settings, overrides);
   }
-  return { profile, settings, tierSettings, waivers: config?.waivers ?? [] };
+  const bundles = (config?.policy?.bundles ?? []).map((bundle) => displayPath(path.resolve(config?.baseDir ?? '.', bundle)));
+  return { profile, settings, tierSettings, waivers: config?.waivers ?? [], bundles };
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Region, Waiver } from '../config/types.ts';
 import type { InventoryItem } from '../inventory/types.ts';
-import { catalogue, renderMessage } from '../rules/catalogue.ts';
+import { catalogue, renderMessage, type RuleEntry } from '../rules/catalogue.ts';
+import { SEVERITIES } from '../config/types.ts';
 import { fingerprint } from './fingerprint.ts';
 import type { Finding, FindingResource, RawFinding, SourceStatus } from './types.ts';
 
@@ -19,8 +20,8 @@ export function assembleFindings(
   sources: readonly SourceStatus[],
   fallbackFile: string,
   waivers: readonly Waiver[] = [],
+  rules: ReadonlyMap<string, RuleEntry> = catalogue(),
 ): Finding[] {
-  const rules = catalogue();
   const byUid = new Map(items.map((item) => [item.uid, item]));
   const sourceById = new Map(sources.map((source) => [source.id, source]));
   return raw.map((decision) => {
@@ -33,7 +34,7 @@ export function assembleFindings(
     return {
       fingerprint: fingerprint(decision.rule, decision.uid),
       ruleId: decision.rule,
-      severity: decision.severity,
+      severity: SEVERITIES.includes(decision.severity) ? decision.severity : rule.severity,
       title: rule.title,
       message:
         decision.message ??

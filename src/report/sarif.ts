@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Log, ReportingDescriptor, Result } from 'sarif';
 import type { Severity } from '../config/types.ts';
 import type { Finding } from '../findings/types.ts';
+import { customRuleEntry } from '../engine/custom.ts';
 import { catalogue, type RuleEntry } from '../rules/catalogue.ts';
 import type { Report } from './types.ts';
 
@@ -26,7 +27,8 @@ const INFORMATION_URI = 'https://github.com/keydrift/keydrift';
 
 /** SARIF 2.1.0 for GitHub code scanning (CONTRACT section 6): one run, the whole catalogue as rules. */
 export function toSarif(report: Report): Log {
-  const rules = [...catalogue().values()];
+  const custom = Object.entries(report.scan.customRules ?? {}).map(([id, meta]) => customRuleEntry(id, meta));
+  const rules = [...catalogue().values(), ...custom];
   const ruleIndex = new Map(rules.map((rule, index) => [rule.id, index]));
   return {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',

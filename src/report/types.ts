@@ -1,5 +1,6 @@
 import type { FailOn, Severity } from '../config/types.ts';
 import type { EffectivePolicy } from '../config/settings.ts';
+import type { CustomRuleMeta } from '../engine/custom.ts';
 import type { Finding, SourceStatus } from '../findings/types.ts';
 import type { InventoryItem } from '../inventory/types.ts';
 
@@ -20,6 +21,8 @@ export interface Report {
     failOn: FailOn;
     /** The effective policy the findings were derived with, so `evaluate` can re-derive them. */
     policy: EffectivePolicy;
+    /** Catalogue entries of the custom policies' rules, so any renderer can describe them. */
+    customRules: Record<string, CustomRuleMeta>;
   };
   sources: SourceStatus[];
   summary: {

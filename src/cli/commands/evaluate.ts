@@ -41,7 +41,7 @@ export async function evaluate(argv: string[]): Promise<number> {
       items: evidence.items,
       sources: evidence.sources,
       now,
-      policy: config ? effectivePolicy(config) : recorded?.policy ? { ...recorded.policy, waivers: recorded.policy.waivers ?? [] } : effectivePolicy(undefined),
+      policy: config ? effectivePolicy(config) : recorded?.policy ? { ...recorded.policy, waivers: recorded.policy.waivers ?? [], bundles: recorded.policy.bundles ?? [] } : effectivePolicy(undefined),
       failOn,
       configName: config?.name ?? recorded?.configName ?? 'keydrift',
       configDigest: config ? configDigest(config) : (recorded?.configDigest ?? null),

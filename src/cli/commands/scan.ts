@@ -1,7 +1,7 @@
 import { collectAll } from '../../collectors/run.ts';
 import { effectivePolicy } from '../../config/settings.ts';
 import { displayPath } from '../../util/paths.ts';
-import { evaluateEvidence } from '../../pipeline.ts';
+import { evaluateEvidence, loadPolicies } from '../../pipeline.ts';
 import { COMMON_HELP, COMMON_OPTIONS, loggerFor, parse, parseNow, type Values } from '../options.ts';
 import { applyBaseline, configDigest, configFrom, outputChoice, writeAndSummarise } from './shared.ts';
 
@@ -24,6 +24,8 @@ async function runScan(values: Values): Promise<number> {
   const now = parseNow(values['now'] as string | undefined) ?? new Date();
   const config = await configFrom(values);
   const choice = outputChoice(values, config);
+  const policy = effectivePolicy(config);
+  const policies = await loadPolicies(policy.bundles);
   const { items, sources } = await collectAll(config, { logger, now });
   logger.info(`evaluating ${items.length} items`);
   const report = await applyBaseline(
@@ -31,7 +33,8 @@ async function runScan(values: Values): Promise<number> {
       items,
       sources,
       now,
-      policy: effectivePolicy(config),
+      policy,
+      policies,
       failOn: choice.failOn,
       configName: config.name,
       configDigest: configDigest(config),

@@ -1,0 +1,122 @@
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Severity } from '../config/types.ts';
+import type { RuleEntry } from '../rules/catalogue.ts';
+import { displayPath } from '../util/paths.ts';
+import { describeError, fieldPath, validator } from '../util/schemas.ts';
+import { loadModule, PolicyError, type PolicyModule } from './engine.ts';
+import { PACKAGE_ROOT, runOpa } from './opa-cli.ts';
+
+// Custom policies share the built-in input. A custom bundle exposes two entrypoints:
+//   keydrift/custom/findings  a set of {rule, uid, severity?, evidence, message?}
+//   keydrift/custom/rules     {<rule id>: {title, severity, description, ...}}: the catalogue entries
+export const CUSTOM_FINDINGS = 'keydrift/custom/findings';
+export const CUSTOM_RULES = 'keydrift/custom/rules';
+
+export interface CustomRuleMeta {
+  title: string;
+  severity: Severity;
+  description: string;
+  message?: string;
+  remediation?: string | { text: string; automatic?: boolean };
+  help?: string;
+  tags?: string[];
+  controls?: { framework: string; id: string; title?: string }[];
+}
+
+export interface CustomPolicy {
+  module: PolicyModule;
+  rules: Record<string, CustomRuleMeta>;
+}
+
+/** Loads each `policy.bundles` entry: a wasm bundle (.tar.gz) as is, a Rego folder compiled with opa. */
+export async function loadCustomPolicies(bundles: readonly string[], baseDir: string): Promise<CustomPolicy[]> {
+  const loaded: CustomPolicy[] = [];
+  for (const entry of bundles) {
+    const file = path.resolve(baseDir, entry);
+    const shown = displayPath(file);
+    let isFolder: boolean;
+    try {
+      isFolder = (await stat(file)).isDirectory();
+    } catch {
+      throw new PolicyError(`policy.bundles: ${shown} does not exist`);
+    }
+    const module = isFolder ? await compileFolder(file, shown) : await loadModule(file, CUSTOM_FINDINGS, shown);
+    loaded.push({ module, rules: rulesOf(module, shown) });
+  }
+  return loaded;
+}
+
+/** `opa build -t wasm` of a user's Rego folder, with the same wasm-only capabilities and our lib. */
+export async function buildCustomBundle(folder: string, output: string): Promise<void> {
+  const run = runOpa([
+    'build',
+    '--target', 'wasm',
+    '--entrypoint', CUSTOM_FINDINGS,
+    '--entrypoint', CUSTOM_RULES,
+    '--capabilities', path.join(PACKAGE_ROOT, 'policies/capabilities.json'),
+    '--ignore', '*_test.rego',
+    '--output', output,
+    folder,
+    path.join(PACKAGE_ROOT, 'policies/keydrift/lib'),
+  ]);
+  if (run.status !== 0) {
+    const detail = `${run.stderr}\n${run.stdout}`.trim().split('\n').slice(0, 12).join('\n');
+    throw new PolicyError(`${displayPath(folder)}: opa build failed:\n${detail}`);
+  }
+}
+
+async function compileFolder(folder: string, shown: string): Promise<PolicyModule> {
+  const work = await mkdtemp(path.join(tmpdir(), 'keydrift-custom-'));
+  try {
+    const output = path.join(work, 'bundle.tar.gz');
+    await buildCustomBundle(folder, output);
+    return await loadModule(output, CUSTOM_FINDINGS, shown);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+function rulesOf(module: PolicyModule, shown: string): Record<string, CustomRuleMeta> {
+  if (!(CUSTOM_RULES in module.policy.entrypoints)) {
+    throw new PolicyError(`${shown}: no ${CUSTOM_RULES} entrypoint: declare the rules' titles and severities in "rules" of package keydrift.custom`);
+  }
+  module.policy.setData({});
+  const resultSet = module.policy.evaluate({}, CUSTOM_RULES) as { result?: unknown }[];
+  const rules = resultSet[0]?.result ?? {};
+  const validate = validator('custom-rules');
+  if (!validate(rules)) {
+    const error = validate.errors![0]!;
+    throw new PolicyError(`${shown}: data.keydrift.custom.rules: ${fieldPath(error.instancePath)}: ${describeError(error)}`);
+  }
+  for (const id of Object.keys(rules as object)) {
+    if (id.startsWith('KD-')) throw new PolicyError(`${shown}: rule id ${id}: the KD- prefix is reserved for built-in rules`);
+  }
+  return rules as Record<string, CustomRuleMeta>;
+}
+
+/** A custom rule as a full catalogue entry, so reports treat it like a built-in one. */
+export function customRuleEntry(id: string, meta: CustomRuleMeta): RuleEntry {
+  const remediation =
+    typeof meta.remediation === 'string'
+      ? { text: meta.remediation, automatic: false }
+      : { text: meta.remediation?.text ?? 'See the rule help.', automatic: meta.remediation?.automatic ?? false };
+  return {
+    id,
+    title: meta.title,
+    severity: meta.severity,
+    status: 'implemented',
+    domain: 'custom',
+    appliesTo: ['key', 'certificate'],
+    description: meta.description,
+    rationale: '',
+    message: meta.message ?? `${meta.title}: {name} ({location}).`,
+    evidence: [],
+    remediation,
+    controls: (meta.controls ?? []).map((control) => ({ framework: control.framework, id: control.id, title: control.title ?? '', verified: false })),
+    settings: [],
+    tags: [...new Set(['security', 'custom', ...(meta.tags ?? [])])],
+    help: meta.help ?? `${meta.description}\n\n${remediation.text}`,
+  };
+}
