@@ -1,6 +1,10 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import { describeError, fieldPath, validator } from '../util/schemas.ts';
 import { displayPath } from '../util/paths.ts';
-import type { Config, Profile, Settings, Waiver } from './types.ts';
+import { PROFILES, type Config, type Profile, type Settings, type Waiver } from './types.ts';
 
 /** Every setting of CONTRACT section 4 with its default; a profile or the config overrides parts. */
 export type FullSettings = {
@@ -32,33 +36,47 @@ export const DEFAULT_SETTINGS: FullSettings = {
   governance: { requiredTags: [] },
 };
 
-/**
- * Profiles are data: overrides of the defaults, each traced to its source. The key-rule
- * thresholds of each profile are completed in the rule-library work; what is here is what the
- * certificate rules and the published texts already fix.
- */
-export const PROFILE_SETTINGS: Record<Profile, Settings> = {
-  default: {},
-  // CIS AWS Foundations v3.0.0, 3.6: rotation enabled for customer-created symmetric keys (AWS rotates yearly).
-  'cis-aws': { rotation: { maxDays: 365 } },
-  // CIS Google Cloud Platform Foundation v3.0.0, 1.10: KMS keys rotated within 90 days.
-  'cis-gcp': { rotation: { maxDays: 90 } },
-  // NIST SP 800-57 Part 1 Rev. 5, 5.3.6: symmetric data-encryption key originator-usage period up to 2 years.
-  'nist-800-57': { rotation: { maxDays: 730 } },
-  // PCI DSS v4.0, 3.6.1 / 3.7.4: keys changed at the end of a defined cryptoperiod; one year is the common definition.
-  'pci-dss': { rotation: { maxDays: 365 } },
-  // CA/Browser Forum Baseline Requirements 6.3.2 as amended by Ballot SC-081.
-  'public-tls': {
-    certificates: {
-      maxValidityDays: 398,
-      validitySchedule: [
-        { from: '2026-03-15', maxDays: 200 },
-        { from: '2027-03-15', maxDays: 100 },
-        { from: '2029-03-15', maxDays: 47 },
-      ],
-    },
-  },
-};
+export interface ProfileCitation {
+  setting: string;
+  value?: unknown;
+  control: string;
+  title?: string;
+  quote?: string;
+  verified: boolean;
+  note?: string;
+}
+
+/** A compliance profile (policies/profiles/<id>.yaml): setting overrides, each traced to a control. */
+export interface ProfileDefinition {
+  id: Profile;
+  title: string;
+  description: string;
+  settings: Settings;
+  citations: ProfileCitation[];
+}
+
+export const PROFILES_DIR = fileURLToPath(new URL('../../policies/profiles/', import.meta.url));
+
+let profiles: Map<Profile, ProfileDefinition> | null = null;
+
+/** Every profile, validated against policies/profiles/schema.json; a broken one is a packaging bug. */
+export function profileDefinitions(): Map<Profile, ProfileDefinition> {
+  if (profiles) return profiles;
+  const validate = validator('profile');
+  const loaded = new Map<Profile, ProfileDefinition>();
+  for (const id of PROFILES) {
+    const file = path.join(PROFILES_DIR, `${id}.yaml`);
+    const definition: unknown = parse(readFileSync(file, 'utf8'));
+    if (!validate(definition)) {
+      const error = validate.errors![0]!;
+      throw new Error(`policies/profiles/${id}.yaml: ${fieldPath(error.instancePath)}: ${describeError(error)}`);
+    }
+    if ((definition as ProfileDefinition).id !== id) throw new Error(`policies/profiles/${id}.yaml: id does not match the file name`);
+    loaded.set(id, definition as ProfileDefinition);
+  }
+  profiles = loaded;
+  return loaded;
+}
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -95,7 +113,7 @@ export interface EffectivePolicy {
 /** Defaults, then the profile, then the config's settings; each tier adds its own on top. */
 export function effectivePolicy(config: (Pick<Config, 'policy' | 'waivers'> & { baseDir?: string }) | undefined): EffectivePolicy {
   const profile = config?.policy?.profile ?? 'default';
-  const settings = layer(mergeSettings(DEFAULT_SETTINGS, PROFILE_SETTINGS[profile]), config?.policy?.settings);
+  const settings = layer(mergeSettings(DEFAULT_SETTINGS, profileDefinitions().get(profile)!.settings), config?.policy?.settings);
   const tierSettings: Record<string, FullSettings> = {};
   for (const [tier, overrides] of Object.entries(config?.policy?.tierSettings ?? {})) {
     tierSettings[tier] = layer(settings, overrides);

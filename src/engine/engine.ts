@@ -7,10 +7,10 @@ import { BUILTIN_BUNDLE, ENTRYPOINT, readBundle } from './bundle.ts';
 import { policyData, policyItem, policySources, policyWaivers } from './input.ts';
 
 /**
- * Items per evaluation. Measured (bench/): 500-2,000 items per call is fastest; larger batches
+ * Items per evaluation. Measured (bench/): 250-1,000 items per call is fastest; larger batches
  * slow down more than linearly inside the wasm evaluator and grow its memory for good.
  */
-export const DEFAULT_BATCH_SIZE = 1000;
+export const DEFAULT_BATCH_SIZE = 500;
 
 export class PolicyError extends Error {}
 

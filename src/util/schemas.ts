@@ -5,7 +5,7 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.
 // Schemas live in the package's schemas/ folder so editors and users can reference the same files.
 export const SCHEMA_DIR = fileURLToPath(new URL('../../schemas/', import.meta.url));
 
-export type SchemaName = 'config' | 'inventory-item' | 'inventory' | 'report' | 'rule' | 'custom-rules';
+export type SchemaName = 'config' | 'inventory-item' | 'inventory' | 'report' | 'rule' | 'custom-rules' | 'profile';
 
 const FILES: Record<SchemaName, string> = {
   config: 'config.schema.json',
@@ -14,6 +14,7 @@ const FILES: Record<SchemaName, string> = {
   report: 'report.schema.json',
   rule: '../rules/schema.json',
   'custom-rules': 'custom-rules.schema.json',
+  profile: '../policies/profiles/schema.json',
 };
 
 let ajv: Ajv2020 | null = null;

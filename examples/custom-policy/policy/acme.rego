@@ -35,7 +35,8 @@ corporate_issuer := "Example Corp Issuing CA 1"
 
 # ACME-001: production keys need owner and app tags.
 findings contains lib.finding("ACME-001", item, "medium", {"missing": concat(", ", missing)}) if {
-	some item in lib.live_keys
+	some item in input.items
+	lib.live_key(item)
 	item.tags.env == "prod"
 	missing := [tag | some tag in ["owner", "app"]; not item.tags[tag]]
 	count(missing) > 0

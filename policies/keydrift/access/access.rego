@@ -11,7 +11,8 @@ findings contains lib.finding("KD-ACC-001", item, "critical", {
 	"actions": object.get(item.evidence, "publicActions", []),
 	"grantSource": object.get(item.evidence, "publicGrantSource", "access.public"),
 }) if {
-	some item in lib.live_keys
+	some item in input.items
+	lib.live_key(item)
 	item.access.public == true
 }
 
@@ -20,6 +21,7 @@ findings contains lib.finding("KD-ACC-002", item, "medium", {
 	"principalCount": count(item.access.adminAndUse),
 	"principals": sort(item.access.adminAndUse),
 }) if {
-	some item in lib.live_keys
+	some item in input.items
+	lib.live_key(item)
 	count(item.access.adminAndUse) > 0
 }

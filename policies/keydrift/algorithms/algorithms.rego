@@ -11,7 +11,8 @@ findings contains lib.finding("KD-ALG-001", item, "high", {
 	"reason": "denied",
 	"rawAlgorithm": object.get(item.evidence, "rawAlgorithm", item.algorithm),
 }) if {
-	some item in lib.live_keys
+	some item in input.items
+	lib.live_key(item)
 	denied(item)
 }
 
@@ -20,7 +21,8 @@ findings contains lib.finding("KD-ALG-001", item, "low", {
 	"reason": "unrecognised",
 	"rawAlgorithm": substring(item.algorithm, count("UNKNOWN:"), -1),
 }) if {
-	some item in lib.live_keys
+	some item in input.items
+	lib.live_key(item)
 	startswith(item.algorithm, "UNKNOWN:")
 	not denied(item)
 }
@@ -41,7 +43,8 @@ findings contains lib.finding("KD-ALG-002", item, "high", {
 	"keySize": item.keySize,
 	"minBits": min_bits,
 }) if {
-	some item in lib.live_keys
+	some item in input.items
+	lib.live_key(item)
 	is_number(item.keySize)
 	min_bits := lib.settings(item).algorithms.minBits[item.keyType]
 	item.keySize < min_bits
@@ -53,7 +56,8 @@ findings contains lib.finding("KD-ALG-003", item, "info", {
 	"pqcDeadline": lib.settings(item).pqc.deadline,
 	"expiresAt": item.expiresAt,
 }) if {
-	some item in lib.active_keys
+	some item in input.items
+	lib.active_key(item)
 	item.keyType in {"rsa", "ec"}
 	not retires_before_deadline(item)
 }

@@ -6,8 +6,7 @@ package keydrift.certificates
 import data.keydrift.lib
 
 # Revoked or destroyed certificates no longer serve anyone: their expiry is not a risk.
-judged contains item if {
-	some item in input.items
+judged(item) if {
 	item.kind == "certificate"
 	not item.state in {"disabled", "destroyed"}
 }
@@ -21,7 +20,8 @@ findings contains lib.finding("KD-CRT-001", item, "high", {
 	"notAfter": item.certificate.notAfter,
 	"daysExpired": lib.whole_days(input.now_s - item._t.notAfter),
 }) if {
-	some item in judged
+	some item in input.items
+	judged(item)
 	expired(item)
 }
 
@@ -32,7 +32,8 @@ findings contains lib.finding("KD-CRT-002", item, expiring_severity(item), {
 	"warnDays": lib.settings(item).expiry.warnDays,
 	"failDays": lib.settings(item).expiry.failDays,
 }) if {
-	some item in judged
+	some item in input.items
+	judged(item)
 	not expired(item)
 	seconds_left(item) <= lib.settings(item).expiry.warnDays * lib.day_s
 }
@@ -50,7 +51,8 @@ findings contains lib.finding("KD-CRT-003", item, "medium", {
 	"maxValidityDays": validity_limit(item).days,
 	"limitSource": validity_limit(item).source,
 }) if {
-	some item in judged
+	some item in input.items
+	judged(item)
 	not item.certificate.isCA
 	validity_s(item) > validity_limit(item).days * lib.day_s
 }
@@ -72,7 +74,8 @@ findings contains lib.finding("KD-CRT-004", item, "high", {
 	"keySize": item.keySize,
 	"minBits": min_bits,
 }) if {
-	some item in judged
+	some item in input.items
+	judged(item)
 	is_number(item.keySize)
 	min_bits := lib.settings(item).algorithms.minBits[item.keyType]
 	item.keySize < min_bits
@@ -81,7 +84,8 @@ findings contains lib.finding("KD-CRT-004", item, "high", {
 # KD-CRT-005: MD5 or SHA-1 (any hash in certificates.weakSignatureHashes) signs a certificate
 # that is not a self-signed root; a root's own signature is never checked by relying parties.
 findings contains lib.finding("KD-CRT-005", item, "high", {"signatureAlgorithm": item.certificate.signatureAlgorithm}) if {
-	some item in judged
+	some item in input.items
+	judged(item)
 	weak_hash(item)
 	not self_signed_root(item)
 }

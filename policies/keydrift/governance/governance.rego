@@ -8,13 +8,12 @@ import data.keydrift.lib
 # Providers whose resources carry tags or labels; elsewhere a tag can never be present.
 taggable_providers := {"aws-kms", "aws-acm", "gcp-kms"}
 
-taggable contains item if {
-	some item in lib.live_keys
+taggable(item) if {
+	lib.live_key(item)
 	item.provider in taggable_providers
 }
 
-taggable contains item if {
-	some item in input.items
+taggable(item) if {
 	item.kind == "certificate"
 	item.managedBy == "customer"
 	item.provider in taggable_providers
@@ -25,7 +24,8 @@ findings contains lib.finding("KD-GOV-001", item, "low", {
 	"missingTags": missing,
 	"requiredTags": lib.settings(item).governance.requiredTags,
 }) if {
-	some item in taggable
+	some item in input.items
+	taggable(item)
 	missing := sort([tag | some tag in lib.settings(item).governance.requiredTags; not has_tag(item, tag)])
 	count(missing) > 0
 }

@@ -12,7 +12,8 @@ findings contains lib.finding("KD-HSM-001", item, "high", {
 	"value": first.value,
 	"attributes": exposures,
 }) if {
-	some item in lib.live_keys
+	some item in input.items
+	lib.live_key(item)
 	exposures := [exposure |
 		some attribute in ["extractable", "sensitive", "exportable", "plaintextBackup"]
 		item.attributes[attribute] == risky_value[attribute]
@@ -30,7 +31,8 @@ findings contains lib.finding("KD-HSM-002", item, "medium", {
 	"protection": item.protection,
 	"hsmTiers": lib.settings(item).protection.hsmTiers,
 }) if {
-	some item in lib.live_keys
+	some item in input.items
+	lib.live_key(item)
 	is_string(item.tier)
 	item.tier in lib.settings(item).protection.hsmTiers
 	item.protection in {"software", "external"}

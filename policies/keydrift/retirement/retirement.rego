@@ -11,7 +11,8 @@ findings contains lib.finding("KD-RET-001", item, "medium", {
 	"disabledDays": lib.whole_days(input.now_s - item._t.stateSince),
 	"maxDays": lib.settings(item).retirement.disabledMaxDays,
 }) if {
-	some item in lib.customer_keys
+	some item in input.items
+	lib.customer_key(item)
 	item.state == "disabled"
 	lib.known(item._t.stateSince)
 	lib.older_than_days(item._t.stateSince, lib.settings(item).retirement.disabledMaxDays)
@@ -28,7 +29,8 @@ findings contains lib.finding("KD-RET-002", item, "critical", {
 	"legalHoldValue": item.tags[tag],
 	"scheduledFor": object.get(item, ["deletion", "scheduledFor"], null),
 }) if {
-	some item in lib.customer_keys
+	some item in input.items
+	lib.customer_key(item)
 	deletion_scheduled(item)
 	tag := lib.settings(item).retirement.legalHoldTag
 	value := item.tags[tag]
@@ -44,7 +46,8 @@ findings contains lib.finding("KD-RET-003", item, "medium", {
 	"maxDays": lib.settings(item).retirement.oldVersionMaxDays,
 	"decryptableVersions": [v.id | some v in old_versions(item)],
 }) if {
-	some item in lib.active_keys
+	some item in input.items
+	lib.active_key(item)
 	versions := old_versions(item)
 	count(versions) > 0
 	earliest := min({v.seconds | some v in versions})
@@ -76,7 +79,8 @@ findings contains lib.finding("KD-RET-004", item, expiring_severity(item), {
 	"warnDays": lib.settings(item).expiry.warnDays,
 	"failDays": lib.settings(item).expiry.failDays,
 }) if {
-	some item in lib.active_keys
+	some item in input.items
+	lib.active_key(item)
 	lib.known(item._t.expiresAt)
 	item._t.expiresAt >= input.now_s
 	item._t.expiresAt - input.now_s <= lib.settings(item).expiry.warnDays * lib.day_s
@@ -92,7 +96,8 @@ findings contains lib.finding("KD-RET-005", item, "high", {
 	"daysExpired": lib.whole_days(input.now_s - item._t.expiresAt),
 	"state": item.state,
 }) if {
-	some item in lib.active_keys
+	some item in input.items
+	lib.active_key(item)
 	lib.known(item._t.expiresAt)
 	input.now_s > item._t.expiresAt
 }

@@ -15,7 +15,8 @@ findings contains lib.finding("KD-ROT-001", item, "high", {
 	"rotationAutomatic": false,
 	"origin": item.origin,
 }) if {
-	some item in lib.active_keys
+	some item in input.items
+	lib.active_key(item)
 	item.rotation.supported == true
 	item.rotation.automatic == false
 	not item.origin in {"imported", "external"}
@@ -27,7 +28,8 @@ findings contains lib.finding("KD-ROT-002", item, "medium", {
 	"maxDays": lib.max_rotation_days(item),
 	"tier": item.tier,
 }) if {
-	some item in lib.active_keys
+	some item in input.items
+	lib.active_key(item)
 	item.rotation.automatic == true
 	is_number(item.rotation.periodDays)
 	item.rotation.periodDays > lib.max_rotation_days(item)
@@ -41,7 +43,8 @@ findings contains lib.finding("KD-ROT-003", item, "high", {
 	"maxDays": lib.max_rotation_days(item),
 	"graceDays": lib.settings(item).rotation.graceDays,
 }) if {
-	some item in lib.active_keys
+	some item in input.items
+	lib.active_key(item)
 	material := current_material(item)
 	lib.older_than_days(material.seconds, lib.max_rotation_days(item) + lib.settings(item).rotation.graceDays)
 }
@@ -61,7 +64,8 @@ findings contains lib.finding("KD-ROT-004", item, "high", {
 	"overdueDays": lib.whole_days(input.now_s - item._t.nextRotationAt),
 	"graceDays": lib.settings(item).rotation.graceDays,
 }) if {
-	some item in lib.active_keys
+	some item in input.items
+	lib.active_key(item)
 	item.rotation.automatic == true
 	lib.known(item._t.nextRotationAt)
 	lib.older_than_days(item._t.nextRotationAt, lib.settings(item).rotation.graceDays)
