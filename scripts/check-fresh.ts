@@ -1,5 +1,6 @@
 // Fails when a committed build artifact is not what a fresh build produces:
-// the wasm policy bundle, the wasm capabilities file, the README rule table and the demo reports.
+// the wasm policy bundle, the wasm capabilities file, the README rule table, the policy input
+// schema and the demo reports.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,8 +24,10 @@ try {
     problems.push('policies/capabilities.json is stale: run "node scripts/gen-capabilities.ts" and commit it');
   }
 
-  const docs = spawnSync(process.execPath, ['scripts/gen-docs.ts', '--check'], { encoding: 'utf8' });
-  if (docs.status !== 0) problems.push(docs.stderr.trim());
+  for (const script of ['scripts/gen-docs.ts', 'scripts/gen-input-schema.ts']) {
+    const check = spawnSync(process.execPath, [script, '--check'], { encoding: 'utf8' });
+    if (check.status !== 0) problems.push(check.stderr.trim());
+  }
 
   const out = path.join(work, 'reports');
   spawnSync(process.execPath, ['src/cli/main.ts', 'scan', '--config', 'examples/demo/keydrift.yaml', '--now', '2026-11-01T00:00:00Z', '--out', out, '--quiet'], { stdio: 'inherit' });
