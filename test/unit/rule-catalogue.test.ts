@@ -25,6 +25,10 @@ test('the catalogue has exactly one valid entry per contract rule id', () => {
     assert.ok(rule.tags.includes('security'), `${rule.id} tags`);
     assert.ok(rule.help.length > 200, `${rule.id} help is substantial`);
     assert.ok(rule.controls.length > 0 || rule.status === 'reserved', `${rule.id} has control mappings`);
+    if (rule.status !== 'reserved') {
+      assert.ok(rule.controls.some((c) => c.framework === 'iso-27001-2022' && c.id === 'A.8.24'), `${rule.id} maps ISO/IEC 27001:2022 A.8.24`);
+      assert.match(rule.help, /```/, `${rule.id} help has a concrete (CLI or Terraform) remediation snippet`);
+    }
   }
 });
 
