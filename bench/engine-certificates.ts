@@ -1,11 +1,11 @@
 // Evaluates N synthetic certificate items through the wasm engine and prints items/s and peak RSS.
-// Usage: node bench/engine-certificates.ts [items=100000] [batchSize=2000]
+// Usage: node --max-semi-space-size=16 bench/engine-certificates.ts [items=100000] [batchSize=500]
 import { effectivePolicy } from '../src/config/settings.ts';
-import { PolicyEngine } from '../src/engine/engine.ts';
+import { DEFAULT_BATCH_SIZE, PolicyEngine } from '../src/engine/engine.ts';
 import { baseItem, type InventoryItem } from '../src/inventory/types.ts';
 
 const count = Number(process.argv[2] ?? 100_000);
-const batchSize = Number(process.argv[3] ?? 2000);
+const batchSize = Number(process.argv[3] ?? DEFAULT_BATCH_SIZE);
 const now = new Date('2026-11-01T00:00:00Z');
 const DAY = 86_400_000;
 
