@@ -5,19 +5,24 @@ package keydrift.governance
 
 import data.keydrift.lib
 
-# Providers whose resources carry tags or labels; elsewhere a tag can never be present.
+# Providers whose resources carry tags or labels. Elsewhere a tag can never be present, so an
+# item is only judged there when it carries tags at all (a snapshot or collector that adds them).
 taggable_providers := {"aws-kms", "aws-acm", "gcp-kms"}
 
 taggable(item) if {
 	lib.live_key(item)
-	item.provider in taggable_providers
+	can_carry_tags(item)
 }
 
 taggable(item) if {
 	item.kind == "certificate"
 	item.managedBy == "customer"
-	item.provider in taggable_providers
+	can_carry_tags(item)
 }
+
+can_carry_tags(item) if item.provider in taggable_providers
+
+can_carry_tags(item) if count(item.tags) > 0
 
 # KD-GOV-001 (low): a tag in governance.requiredTags is missing.
 findings contains lib.finding("KD-GOV-001", item, "low", {

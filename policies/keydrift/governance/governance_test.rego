@@ -58,6 +58,7 @@ test_all_tags_present_or_none_required_does_not_fire if {
 
 test_untaggable_providers_and_provider_keys_are_not_judged if {
 	count(testing.run([testing.key({"provider": "pkcs11"})], tagged_settings, {})) == 0
+	"KD-GOV-001" in {f.rule | some f in testing.run([testing.key({"provider": "pkcs11", "tags": {"app": "x"}})], tagged_settings, {})}
 	count(testing.run([testing.key({"managedBy": "provider"})], tagged_settings, {})) == 0
 }
 

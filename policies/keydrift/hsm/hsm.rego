@@ -14,6 +14,7 @@ findings contains lib.finding("KD-HSM-001", item, "high", {
 }) if {
 	some item in input.items
 	lib.live_key(item)
+	not public_key_object(item)
 	exposures := [exposure |
 		some attribute in ["extractable", "sensitive", "exportable", "plaintextBackup"]
 		item.attributes[attribute] == risky_value[attribute]
@@ -21,6 +22,12 @@ findings contains lib.finding("KD-HSM-001", item, "high", {
 	]
 	count(exposures) > 0
 	first := exposures[0]
+}
+
+# A PKCS#11 public-key object is neither sensitive nor secret by design.
+public_key_object(item) if {
+	some field in ["class", "objectClass", "CKA_CLASS"]
+	upper(item.evidence[field]) in {"CKO_PUBLIC_KEY", "PUBLIC", "PUBLIC_KEY"}
 }
 
 risky_value := {"extractable": true, "sensitive": false, "exportable": true, "plaintextBackup": true}

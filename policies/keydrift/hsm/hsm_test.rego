@@ -49,3 +49,8 @@ test_other_tiers_or_no_tier_do_not_need_an_hsm if {
 	settings := testing.with_settings({"protection": {"hsmTiers": ["dek"]}})
 	"KD-HSM-002" in testing.rules_with(testing.key({"tier": "dek", "protection": "software"}), settings)
 }
+
+test_public_key_objects_are_not_secrets if {
+	item := testing.key({"provider": "pkcs11", "evidence": {"class": "CKO_PUBLIC_KEY"}, "attributes": {"extractable": true, "sensitive": false, "exportable": null, "plaintextBackup": null}})
+	not "KD-HSM-001" in testing.rules(item)
+}
