@@ -31,6 +31,7 @@ export async function collectAll(config: Config, options: { logger: Logger; now:
   for (const source of config.sources) {
     const collector = COLLECTORS.get(source.type)!;
     const errors: SourceError[] = [];
+    const apiCalls: Record<string, number> = {};
     let count = 0;
     const started = Date.now();
     options.logger.info(`collecting ${source.id} (${source.type})`);
@@ -44,6 +45,7 @@ export async function collectAll(config: Config, options: { logger: Logger; now:
           errors.push(error);
           options.logger.warn(`${source.id}: ${error.message}`);
         },
+        apiCalls,
       });
       for await (const item of iterable) {
         if (seen.has(item.uid)) {
@@ -68,7 +70,12 @@ export async function collectAll(config: Config, options: { logger: Logger; now:
       items: count,
       errors,
       declaredAt: { file: configFile, region: config.regions[source.id] ?? config.regions['$config']! },
+      ...(Object.keys(apiCalls).length > 0 ? { apiCalls: sortedCounts(apiCalls) } : {}),
     });
   }
   return { items, sources };
+}
+
+function sortedCounts(counts: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }

@@ -26,6 +26,8 @@ export interface CollectContext {
   baseDir: string;
   /** Report a problem with part of the source; the source becomes `partial` (or `failed` if nothing was collected). */
   error(error: SourceError): void;
+  /** Counts of backend API calls by operation (e.g. "kms:DescribeKey"), shown in the report's source entry. */
+  apiCalls: Record<string, number>;
 }
 
 export interface Collector {

@@ -12,6 +12,8 @@ export interface SourceStatus {
   errors: SourceError[];
   /** Where the source is declared (config file, repo-relative, and lines) for SARIF locations. */
   declaredAt?: { file: string; region: Region } | null;
+  /** Backend API calls made while collecting, by operation (cloud sources). */
+  apiCalls?: Record<string, number>;
 }
 
 /** What a rule returns from Rego: the decision, not the presentation. */

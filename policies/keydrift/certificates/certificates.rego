@@ -9,6 +9,9 @@ import data.keydrift.lib
 judged(item) if {
 	item.kind == "certificate"
 	not item.state in {"disabled", "destroyed"}
+	is_object(item.certificate)
+	lib.known(item._t.notBefore)
+	lib.known(item._t.notAfter)
 }
 
 expired(item) if input.now_s > item._t.notAfter

@@ -229,3 +229,8 @@ test_direct_package_reference if {
 		with data.settings as default_settings
 		with data.tierSettings as {}
 }
+
+test_certificate_without_body_or_dates_is_not_judged if {
+	count(findings_for(object.union(cert({}), {"certificate": null}), default_settings)) == 0
+	count(findings_for(object.union(cert({}), {"_t": {"notAfter": null}}), default_settings)) == 0
+}

@@ -1,0 +1,131 @@
+import {
+  ACMClient,
+  DescribeCertificateCommand,
+  GetCertificateCommand,
+  KeyAlgorithm,
+  ListCertificatesCommand,
+  ListTagsForCertificateCommand,
+  type CertificateDetail,
+  type CertificateSummary,
+} from '@aws-sdk/client-acm';
+import type { InventoryItem } from '../../../inventory/types.ts';
+import { mapBounded } from '../../../util/limit.ts';
+import { certificateBlocks } from '../../x509/pem.ts';
+import { parseCertificate, type ParsedCertificate } from '../../x509/certificate.ts';
+import type { CollectContext, Collector } from '../../types.ts';
+import { clientSettings, countCalls, credentialsFor, type AwsSource } from '../client.ts';
+import { classify, describeFailure } from '../errors.ts';
+import { resolveRegions } from '../regions.ts';
+import { acmItem } from './map.ts';
+
+export const DEFAULT_CONCURRENCY = 8;
+
+export const ACM_OPERATIONS = [
+  'acm:ListCertificates',
+  'acm:DescribeCertificate',
+  'acm:GetCertificate',
+  'acm:ListTagsForCertificate',
+  'ec2:DescribeRegions',
+] as const;
+
+// ListCertificates returns only RSA_2048 certificates unless every key type is asked for.
+export const ALL_KEY_TYPES = Object.values(KeyAlgorithm);
+
+// Statuses for which ACM holds an issued certificate that GetCertificate can return.
+const HAS_CERTIFICATE = new Set(['ISSUED', 'EXPIRED', 'REVOKED', 'INACTIVE']);
+
+export const acmCollector: Collector = {
+  type: 'aws-acm',
+  provides: ['aws-acm'],
+  operations: ACM_OPERATIONS,
+  async *collect(source, ctx) {
+    const config = source as AwsSource;
+    for (const region of await resolveRegions(config, ctx)) {
+      if (ctx.signal.aborted) return;
+      yield* collectRegion(config, region, ctx);
+    }
+  },
+};
+
+async function* collectRegion(source: AwsSource, region: string, ctx: CollectContext): AsyncGenerator<InventoryItem> {
+  const client = countCalls(new ACMClient(clientSettings(source, region, credentialsFor(source, region))), 'acm', ctx);
+  try {
+    let summaries: CertificateSummary[];
+    try {
+      summaries = await listCertificates(client);
+    } catch (error) {
+      ctx.error({ ...describeFailure('acm:ListCertificates', region, error), code: `aws-region-${classify(error)}` });
+      return;
+    }
+    const inspected = mapBounded(summaries, source.concurrency ?? DEFAULT_CONCURRENCY, (summary) => inspectCertificate(client, summary, region, source, ctx));
+    for await (const item of inspected) yield item;
+  } finally {
+    client.destroy();
+  }
+}
+
+async function listCertificates(client: ACMClient): Promise<CertificateSummary[]> {
+  const certificates: CertificateSummary[] = [];
+  let token: string | undefined;
+  do {
+    const page = await client.send(
+      new ListCertificatesCommand({ Includes: { keyTypes: ALL_KEY_TYPES }, MaxItems: 1000, ...(token ? { NextToken: token } : {}) }),
+    );
+    certificates.push(...(page.CertificateSummaryList ?? []));
+    token = page.NextToken;
+  } while (token);
+  return certificates;
+}
+
+async function inspectCertificate(
+  client: ACMClient,
+  summary: CertificateSummary,
+  region: string,
+  source: AwsSource,
+  ctx: CollectContext,
+): Promise<InventoryItem> {
+  const arn = summary.CertificateArn ?? 'unknown';
+  const attempt = async <T>(operation: string, call: () => Promise<T>): Promise<T | null> => {
+    try {
+      return await call();
+    } catch (error) {
+      ctx.error(describeFailure(operation, arn, error));
+      return null;
+    }
+  };
+  const detail: CertificateDetail =
+    (await attempt('acm:DescribeCertificate', async () => (await client.send(new DescribeCertificateCommand({ CertificateArn: arn }))).Certificate)) ??
+    summaryAsDetail(summary);
+  const status = detail.Status ?? summary.Status ?? '';
+  const [pem, tags] = await Promise.all([
+    HAS_CERTIFICATE.has(status) ? attempt('acm:GetCertificate', async () => (await client.send(new GetCertificateCommand({ CertificateArn: arn }))).Certificate ?? null) : null,
+    attempt('acm:ListTagsForCertificate', async () => {
+      const response = await client.send(new ListTagsForCertificateCommand({ CertificateArn: arn }));
+      return Object.fromEntries((response.Tags ?? []).map((tag) => [tag.Key ?? '', tag.Value ?? '']));
+    }),
+  ]);
+  let parsed: ParsedCertificate | null = null;
+  if (pem) {
+    try {
+      const block = certificateBlocks(pem)[0];
+      if (block) parsed = parseCertificate(block.der);
+    } catch (error) {
+      ctx.error({ code: 'certificate-invalid', message: `acm:GetCertificate on ${arn}: the certificate cannot be parsed: ${(error as Error).message}`, resource: arn });
+    }
+  }
+  return acmItem({ detail, region, sourceId: source.id, parsed, tags });
+}
+
+function summaryAsDetail(summary: CertificateSummary): CertificateDetail {
+  return {
+    CertificateArn: summary.CertificateArn,
+    DomainName: summary.DomainName,
+    Status: summary.Status,
+    Type: summary.Type,
+    KeyAlgorithm: summary.KeyAlgorithm,
+    NotBefore: summary.NotBefore,
+    NotAfter: summary.NotAfter,
+    InUseBy: summary.InUse ? ['(in use)'] : [],
+    RenewalEligibility: summary.RenewalEligibility,
+  };
+}

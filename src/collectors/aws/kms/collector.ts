@@ -1,0 +1,174 @@
+import {
+  DescribeKeyCommand,
+  GetKeyPolicyCommand,
+  GetKeyRotationStatusCommand,
+  KMSClient,
+  ListAliasesCommand,
+  ListKeyRotationsCommand,
+  ListKeysCommand,
+  ListResourceTagsCommand,
+  type GetKeyRotationStatusResponse,
+  type KeyListEntry,
+  type KeyMetadata,
+  type RotationsListEntry,
+} from '@aws-sdk/client-kms';
+import type { InventoryItem } from '../../../inventory/types.ts';
+import { mapBounded } from '../../../util/limit.ts';
+import type { CollectContext, Collector } from '../../types.ts';
+import { clientSettings, countCalls, credentialsFor, type AwsSource } from '../client.ts';
+import { classify, describeFailure } from '../errors.ts';
+import { analyseKeyPolicy, type PolicyAccess } from '../key-policy.ts';
+import { resolveRegions } from '../regions.ts';
+import { kmsItem, rotationSupported } from './map.ts';
+
+export const DEFAULT_CONCURRENCY = 16;
+
+/** Every API action the collector may call: the least-privilege IAM policy is generated from this. */
+export const KMS_OPERATIONS = [
+  'kms:ListKeys',
+  'kms:ListAliases',
+  'kms:DescribeKey',
+  'kms:GetKeyRotationStatus',
+  'kms:ListKeyRotations',
+  'kms:ListResourceTags',
+  'kms:GetKeyPolicy',
+  'ec2:DescribeRegions',
+] as const;
+
+export const kmsCollector: Collector = {
+  type: 'aws-kms',
+  provides: ['aws-kms'],
+  operations: KMS_OPERATIONS,
+  async *collect(source, ctx) {
+    const config = source as AwsSource;
+    for (const region of await resolveRegions(config, ctx)) {
+      if (ctx.signal.aborted) return;
+      yield* collectRegion(config, region, ctx);
+    }
+  },
+};
+
+async function* collectRegion(source: AwsSource, region: string, ctx: CollectContext): AsyncGenerator<InventoryItem> {
+  const client = countCalls(new KMSClient(clientSettings(source, region, credentialsFor(source, region))), 'kms', ctx);
+  try {
+    let keys: KeyListEntry[];
+    try {
+      keys = await listKeys(client);
+    } catch (error) {
+      // Without the key list the region is unknown territory: say so, and carry on elsewhere.
+      ctx.error({ ...describeFailure('kms:ListKeys', region, error), code: `aws-region-${classify(error)}` });
+      return;
+    }
+    const aliases = await listAliases(client, region, ctx);
+    const inspected = mapBounded(keys, source.concurrency ?? DEFAULT_CONCURRENCY, (key) => inspectKey(client, key, region, source, aliases, ctx));
+    for await (const item of inspected) yield item;
+  } finally {
+    client.destroy();
+  }
+}
+
+async function listKeys(client: KMSClient): Promise<KeyListEntry[]> {
+  const keys: KeyListEntry[] = [];
+  let marker: string | undefined;
+  do {
+    const page = await client.send(new ListKeysCommand({ Limit: 1000, ...(marker ? { Marker: marker } : {}) }));
+    keys.push(...(page.Keys ?? []));
+    marker = page.Truncated ? page.NextMarker : undefined;
+  } while (marker);
+  return keys;
+}
+
+async function listAliases(client: KMSClient, region: string, ctx: CollectContext): Promise<Map<string, string[]>> {
+  const byKey = new Map<string, string[]>();
+  let marker: string | undefined;
+  try {
+    do {
+      const page = await client.send(new ListAliasesCommand({ Limit: 100, ...(marker ? { Marker: marker } : {}) }));
+      for (const alias of page.Aliases ?? []) {
+        if (!alias.TargetKeyId || !alias.AliasName) continue;
+        byKey.set(alias.TargetKeyId, [...(byKey.get(alias.TargetKeyId) ?? []), alias.AliasName]);
+      }
+      marker = page.Truncated ? page.NextMarker : undefined;
+    } while (marker);
+  } catch (error) {
+    ctx.error(describeFailure('kms:ListAliases', region, error));
+  }
+  return byKey;
+}
+
+/**
+ * Every listed key yields an item, whatever fails: a denied call leaves its fields unknown and
+ * is reported against the source with the call and the key named.
+ */
+async function inspectKey(
+  client: KMSClient,
+  key: KeyListEntry,
+  region: string,
+  source: AwsSource,
+  aliases: Map<string, string[]>,
+  ctx: CollectContext,
+): Promise<InventoryItem> {
+  const keyId = key.KeyId ?? key.KeyArn ?? 'unknown';
+  const resource = key.KeyArn ?? keyId;
+  const attempt = async <T>(operation: string, call: () => Promise<T>): Promise<T | null> => {
+    try {
+      return await call();
+    } catch (error) {
+      ctx.error(describeFailure(operation, resource, error));
+      return null;
+    }
+  };
+
+  const described = await attempt('kms:DescribeKey', async () => (await client.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata);
+  const metadata: KeyMetadata = described ?? { KeyId: keyId, ...(key.KeyArn ? { Arn: key.KeyArn } : {}), AWSAccountId: key.KeyArn?.split(':')[4] };
+  const customer = described !== null && metadata.KeyManager === 'CUSTOMER';
+  const judgedOnCadence = customer && rotationSupported(metadata) && metadata.KeyState !== 'PendingDeletion' && metadata.KeyState !== 'PendingImport';
+
+  let rotationStatus: GetKeyRotationStatusResponse | null = null;
+  let rotations: RotationsListEntry[] | null = null;
+  let tags: Record<string, string> | null = null;
+  let access: PolicyAccess | null = null;
+  if (customer) {
+    [rotationStatus, rotations, tags, access] = await Promise.all([
+      judgedOnCadence ? attempt('kms:GetKeyRotationStatus', () => client.send(new GetKeyRotationStatusCommand({ KeyId: keyId }))) : null,
+      judgedOnCadence ? attempt('kms:ListKeyRotations', () => listRotations(client, keyId)) : null,
+      attempt('kms:ListResourceTags', () => listTags(client, keyId)),
+      attempt('kms:GetKeyPolicy', async () => {
+        const response = await client.send(new GetKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default' }));
+        return response.Policy ? analyseKeyPolicy(response.Policy, metadata.AWSAccountId ?? null) : null;
+      }),
+    ]);
+  }
+  return kmsItem({
+    metadata,
+    region,
+    sourceId: source.id,
+    aliases: aliases.get(metadata.KeyId ?? keyId) ?? [],
+    rotationStatus,
+    rotations,
+    tags,
+    access,
+  });
+}
+
+async function listRotations(client: KMSClient, keyId: string): Promise<RotationsListEntry[]> {
+  const rotations: RotationsListEntry[] = [];
+  let marker: string | undefined;
+  do {
+    const page = await client.send(new ListKeyRotationsCommand({ KeyId: keyId, Limit: 1000, ...(marker ? { Marker: marker } : {}) }));
+    rotations.push(...(page.Rotations ?? []));
+    marker = page.Truncated ? page.NextMarker : undefined;
+  } while (marker);
+  return rotations;
+}
+
+async function listTags(client: KMSClient, keyId: string): Promise<Record<string, string>> {
+  const tags: Record<string, string> = {};
+  let marker: string | undefined;
+  do {
+    const page = await client.send(new ListResourceTagsCommand({ KeyId: keyId, Limit: 50, ...(marker ? { Marker: marker } : {}) }));
+    for (const tag of page.Tags ?? []) if (tag.TagKey) tags[tag.TagKey] = tag.TagValue ?? '';
+    marker = page.Truncated ? page.NextMarker : undefined;
+  } while (marker);
+  return tags;
+}
