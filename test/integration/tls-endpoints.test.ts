@@ -18,6 +18,7 @@ async function collect(source: SourceConfig): Promise<{ items: InventoryItem[]; 
     now: new Date(),
     baseDir: process.cwd(),
     error: (error: SourceError) => errors.push(error),
+    apiCalls: {},
   };
   const validate = validator('inventory-item');
   for await (const item of tlsCollector.collect(source, ctx)) {

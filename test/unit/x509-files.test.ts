@@ -19,6 +19,7 @@ async function collect(baseDir: string, paths: string[]): Promise<{ items: Inven
     now: new Date(),
     baseDir,
     error: (error: SourceError) => errors.push(error),
+    apiCalls: {},
   };
   const validate = validator('inventory-item');
   for await (const item of x509FilesCollector.collect(source, ctx)) {
