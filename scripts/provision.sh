@@ -36,7 +36,9 @@ if [ ! -x "$OPA_DIR/opa" ]; then
   rm -rf "$OPA_DIR"
   mv "$OPA_DIR.partial" "$OPA_DIR"
 fi
-"$OPA_DIR/opa" version | head -1 | grep -q "${OPA_VERSION#v}" || { say "$OPA_DIR/opa is not $OPA_VERSION"; exit 1; }
+# Captured first: `opa version | head -1` under pipefail fails whenever head exits before opa's last write (SIGPIPE).
+OPA_REPORTED="$("$OPA_DIR/opa" version)"
+grep -q "^Version: ${OPA_VERSION#v}\$" <<<"$OPA_REPORTED" || { say "$OPA_DIR/opa is not $OPA_VERSION"; exit 1; }
 say "opa $OPA_VERSION ready at $OPA_DIR/opa"
 
 need_go() {

@@ -22,11 +22,19 @@ export interface Moto {
   stop(): Promise<void>;
 }
 
+export interface MotoOptions {
+  /**
+   * Extra environment for the server, e.g. MOTO_ACM_VALIDATION_WAIT=0 (a requested certificate is
+   * ISSUED at once rather than after 60 s) or MOTO_ACCOUNT_ID (the account of every request).
+   */
+  env?: Record<string, string>;
+}
+
 export function motoDir(): string {
   return path.join(toolsDir(), `moto-${MOTO_VERSION}`);
 }
 
-export async function startMoto(): Promise<Moto> {
+export async function startMoto(options: MotoOptions = {}): Promise<Moto> {
   const dir = motoDir();
   const python = path.join(dir, 'bin', 'python');
   // `.complete` is written last by provision.sh: a venv without it is half-built.
@@ -37,7 +45,7 @@ export async function startMoto(): Promise<Moto> {
     name: `moto ${MOTO_VERSION}`,
     command: python,
     args: (port) => ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)],
-    env: () => ({ ...withoutAwsEnv(process.env), PYTHONUNBUFFERED: '1' }),
+    env: () => ({ ...withoutAwsEnv(process.env), PYTHONUNBUFFERED: '1', ...options.env }),
     ready: async (endpoint) => (await httpRequest(`${endpoint}/moto-api/reset`, { method: 'POST' })).status === 200,
     timeoutMs: 30_000,
   });
