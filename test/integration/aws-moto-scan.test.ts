@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { KMS_OPERATIONS } from '../../src/collectors/aws/kms/collector.ts';
 import { ACM_OPERATIONS } from '../../src/collectors/aws/acm/collector.ts';
 import type { Report } from '../../src/report/types.ts';
-import { ACM_SCENARIOS, KMS_SCENARIOS, REGIONS, seedAwsEstate } from '../fixtures/aws/estate.ts';
+import { KMS_SCENARIOS, REGIONS, seedAwsEstate } from '../fixtures/aws/estate.ts';
+import { AWS_ENV, expectedFindings, scenarioFindings } from '../support/aws.ts';
 import { removeDir, tempDir } from '../support/certs.ts';
 import { runCli } from '../support/cli.ts';
 import { startMoto, withoutAwsEnv, type Moto } from '../support/moto.ts';
@@ -14,43 +15,7 @@ import { assertReportsValid } from '../support/reports.ts';
 // A seeded moto (40 KMS keys in two regions, 10 ACM certificates) scanned by the CLI as a process,
 // with real @aws-sdk clients pointed at it. Expected findings: test/fixtures/aws/expected.json.
 
-interface Expected {
-  cases: Record<string, { kms: Record<string, { ruleId: string; severity: string }[]>; acm: Record<string, { ruleId: string; severity: string }[]> }>;
-}
-
 const DAY = 86_400_000;
-const expected = JSON.parse(readFileSync('test/fixtures/aws/expected.json', 'utf8')) as Expected;
-
-export const AWS_ENV = { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1' };
-
-/** "<scenario> <region> <rule> <severity>" for each finding on a seeded resource. */
-export function scenarioFindings(report: Report): string[] {
-  const byUid = new Map(report.inventory.map((item) => [item.uid, item]));
-  return report.findings
-    .filter((finding) => finding.ruleId !== 'KD-GOV-003')
-    .map((finding) => {
-      const item = byUid.get(finding.resource.uid);
-      return `${item?.tags['scenario'] ?? finding.resource.uid} ${item?.evidence['region'] ?? '?'} ${finding.ruleId} ${finding.severity}`;
-    })
-    .sort();
-}
-
-export function expectedFindings(clock: string, options: { acm?: boolean; regions?: readonly string[]; skip?: (scenario: string) => boolean } = {}): string[] {
-  const lines: string[] = [];
-  const wanted = expected.cases[clock]!;
-  for (const region of options.regions ?? REGIONS) {
-    for (const [scenario, findings] of Object.entries(wanted.kms)) {
-      if (options.skip?.(scenario)) continue;
-      for (const finding of findings) lines.push(`${scenario} ${region} ${finding.ruleId} ${finding.severity}`);
-    }
-  }
-  if (options.acm !== false) {
-    for (const scenario of ACM_SCENARIOS) {
-      for (const finding of wanted.acm[scenario.name] ?? []) lines.push(`${scenario.name} ${scenario.region} ${finding.ruleId} ${finding.severity}`);
-    }
-  }
-  return lines.sort();
-}
 
 describe('aws-kms and aws-acm against a seeded moto', () => {
   let moto: Moto;

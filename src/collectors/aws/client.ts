@@ -11,8 +11,16 @@ export interface AwsSource extends SourceConfig {
   endpoint?: string;
 }
 
-/** Throttling gets the SDK's adaptive retry: client-side rate limiting plus backoff with jitter. */
+/**
+ * Throttling gets the SDK's adaptive retry: client-side rate limiting plus backoff with jitter,
+ * 8 attempts unless AWS_MAX_ATTEMPTS says otherwise (as it does for every AWS tool).
+ */
 export const MAX_ATTEMPTS = 8;
+
+export function maxAttempts(): number {
+  const fromEnv = Number(process.env['AWS_MAX_ATTEMPTS']);
+  return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : MAX_ATTEMPTS;
+}
 
 export interface ClientSettings {
   region: string;
@@ -39,7 +47,7 @@ export function credentialsFor(source: AwsSource, region: string): AwsCredential
 export function clientSettings(source: AwsSource, region: string, credentials: AwsCredentialIdentityProvider | undefined): ClientSettings {
   return {
     region,
-    maxAttempts: MAX_ATTEMPTS,
+    maxAttempts: maxAttempts(),
     retryMode: 'adaptive',
     ...(source.endpoint ? { endpoint: source.endpoint } : {}),
     ...(credentials ? { credentials } : {}),
