@@ -104,6 +104,7 @@ const PROTECTION: Record<string, Protection> = { SOFTWARE: 'software', HSM: 'hsm
 const DECRYPTING = new Set(['ENCRYPT_DECRYPT', 'RAW_ENCRYPT_DECRYPT', 'ASYMMETRIC_DECRYPT', 'KEY_ENCAPSULATION']);
 
 const LIVE_VERSION_STATES = new Set(['ENABLED', 'DISABLED', 'PENDING_GENERATION', 'PENDING_IMPORT']);
+const DESTROYED_STATES = new Set(['DESTROYED', 'PENDING_EXTERNAL_DESTRUCTION', 'EXTERNAL_DESTRUCTION_FAILED']);
 
 function versionState(state: string | null | undefined): ItemState {
   switch (state) {
@@ -156,7 +157,8 @@ export function gcpKeyState(key: GcpCryptoKey, versions: GcpCryptoKeyVersion[] |
   if (states.includes('ENABLED')) return 'enabled';
   if (states.some((state) => LIVE_VERSION_STATES.has(state))) return states.includes('DISABLED') ? 'disabled' : 'unavailable';
   if (states.includes('DESTROY_SCHEDULED')) return 'pending-deletion';
-  return 'destroyed';
+  if (states.every((state) => DESTROYED_STATES.has(state))) return 'destroyed';
+  return 'unavailable'; // generation or import failed: no usable material, but nothing was destroyed
 }
 
 export function gcpRotation(key: GcpCryptoKey): Rotation {
