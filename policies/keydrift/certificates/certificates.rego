@@ -71,6 +71,32 @@ validity_limit(item) := {"days": step.maxDays, "source": "cab-forum-schedule"} i
 	step.from_s == latest
 } else := {"days": lib.settings(item).certificates.maxValidityDays, "source": "settings"}
 
+# KD-CRT-003 for an issuing template: a PKI role whose max TTL lets it issue certificates longer
+# than the limit in force now (collectors put the effective maximum in evidence.roleMaxTtlSeconds).
+findings contains {
+	"rule": "KD-CRT-003",
+	"uid": item.uid,
+	"severity": "medium",
+	"evidence": {
+		"validityDays": lib.days_rounded_up(item.evidence.roleMaxTtlSeconds),
+		"maxValidityDays": limit.days,
+		"limitSource": limit.source,
+		"role": item.evidence.pkiRole,
+	},
+	"message": concat("", [
+		"PKI role ", item.evidence.pkiRole, " (", item.location, ") can issue certificates valid for up to ",
+		format_int(lib.days_rounded_up(item.evidence.roleMaxTtlSeconds), 10), " days; the limit is ",
+		format_int(limit.days, 10), " days (", limit.source, ").",
+	]),
+} if {
+	some item in input.items
+	item.kind == "certificate"
+	is_string(item.evidence.pkiRole)
+	is_number(item.evidence.roleMaxTtlSeconds)
+	limit := validity_limit(object.union(item, {"_t": {"notBefore": input.now_s}}))
+	item.evidence.roleMaxTtlSeconds > limit.days * lib.day_s
+}
+
 # KD-CRT-004: the certificate's key is below algorithms.minBits for its type. Unknown size is not judged.
 findings contains lib.finding("KD-CRT-004", item, "high", {
 	"keyType": item.keyType,

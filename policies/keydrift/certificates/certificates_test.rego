@@ -234,3 +234,36 @@ test_certificate_without_body_or_dates_is_not_judged if {
 	count(findings_for(object.union(cert({}), {"certificate": null}), default_settings)) == 0
 	count(findings_for(object.union(cert({}), {"_t": {"notAfter": null}}), default_settings)) == 0
 }
+
+role(max_ttl_s) := {
+	"uid": "https://vault:8200/v1/pki/roles/web",
+	"kind": "certificate",
+	"provider": "vault-pki",
+	"state": "enabled",
+	"location": "pki",
+	"tier": null,
+	"keyType": "rsa",
+	"keySize": 2048,
+	"certificate": null,
+	"evidence": {"pkiRole": "web", "roleMaxTtlSeconds": max_ttl_s},
+	"_t": {"notBefore": null, "notAfter": null},
+}
+
+test_pki_role_allowing_five_years_fires if {
+	some f in findings_for(role((5 * 365) * day), default_settings)
+	f.rule == "KD-CRT-003"
+	f.evidence.validityDays == 1825
+	f.evidence.role == "web"
+	f.message == "PKI role web (pki) can issue certificates valid for up to 1825 days; the limit is 398 days (settings)."
+}
+
+test_pki_role_within_limit_or_unknown_does_not_fire if {
+	count(findings_for(role(398 * day), default_settings)) == 0
+	count(findings_for(object.union(role(0), {"evidence": {"roleMaxTtlSeconds": null}}), default_settings)) == 0
+}
+
+test_pki_role_under_public_tls_uses_the_step_in_force_now if {
+	# now is 2026-11-01: the 200-day step applies
+	some f in findings_for(role(300 * day), public_tls_settings)
+	f.evidence.maxValidityDays == 200
+}

@@ -1,0 +1,247 @@
+import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import path from 'node:path';
+import vaultFactory from 'node-vault';
+import type { InventoryItem } from '../../inventory/types.ts';
+import { mapBounded } from '../../util/limit.ts';
+import { certificateBlocks } from '../x509/pem.ts';
+import { certificateItem, parseCertificate } from '../x509/certificate.ts';
+import type { CollectContext, Collector, SourceConfig } from '../types.ts';
+import { durationSeconds, pkiRoleItem, transitItem, vaultUid, type PkiRoleData, type TransitKeyData, type VaultLocation } from './map.ts';
+
+export interface VaultSource extends SourceConfig {
+  address?: string;
+  namespace?: string;
+  auth?: { method: 'token' | 'approle' | 'kubernetes'; mount?: string; role?: string; roleIdFile?: string; secretIdFile?: string; jwtFile?: string; tokenFile?: string };
+  mounts?: { transit?: string[]; pki?: string[] };
+  caFile?: string;
+}
+
+export const DEFAULT_CONCURRENCY = 16;
+const MAX_ATTEMPTS = 5;
+
+/** Every Vault path pattern the collector reads (the minimal scanning policy is generated from it). */
+export const VAULT_OPERATIONS = [
+  'read sys/mounts',
+  'list <transit>/keys',
+  'read <transit>/keys/*',
+  'list <pki>/certs',
+  'read <pki>/cert/*',
+  'list <pki>/roles',
+  'read <pki>/roles/*',
+  'read sys/mounts/<pki>/tune',
+] as const;
+
+type VaultClient = ReturnType<typeof vaultFactory>;
+
+class VaultCallError extends Error {
+  readonly status: number | null;
+  constructor(message: string, status: number | null) {
+    super(message);
+    this.status = status;
+  }
+}
+
+export const vaultCollector: Collector = {
+  type: 'vault',
+  provides: ['vault-transit', 'vault-pki'],
+  operations: VAULT_OPERATIONS,
+  async *collect(source, ctx) {
+    const config = source as VaultSource;
+    const address = config.address ?? process.env['VAULT_ADDR'] ?? 'http://127.0.0.1:8200';
+    const namespace = config.namespace ?? process.env['VAULT_NAMESPACE'] ?? null;
+    let client: VaultClient;
+    try {
+      client = await login(config, address, namespace, ctx);
+    } catch (error) {
+      // The secret never reaches the message: only the method and Vault's own error text.
+      ctx.error({ code: 'vault-auth-failed', message: `${address}: ${(error as Error).message}`, resource: address });
+      return;
+    }
+    const request = requester(client, ctx);
+    const mounts = await discoverMounts(config, request, address, ctx);
+    for (const mount of mounts.transit) {
+      yield* collectTransit({ address, namespace, mount, sourceId: config.id }, request, config, ctx);
+    }
+    for (const mount of mounts.pki) {
+      yield* collectPki({ address, namespace, mount, sourceId: config.id }, request, config, ctx);
+    }
+  },
+};
+
+async function login(source: VaultSource, address: string, namespace: string | null, ctx: CollectContext): Promise<VaultClient> {
+  const requestOptions = source.caFile ? { ca: await readFile(path.resolve(ctx.baseDir, source.caFile)) } : {};
+  const client = vaultFactory({ apiVersion: 'v1', endpoint: address, ...(namespace ? { namespace } : {}), requestOptions });
+  const method = source.auth?.method ?? 'token';
+  if (method === 'token') {
+    const token = process.env['VAULT_TOKEN'] ?? (await readTrimmed(source.auth?.tokenFile ?? path.join(homedir(), '.vault-token')));
+    if (!token) throw new Error('no Vault token: set VAULT_TOKEN or write ~/.vault-token');
+    client.token = token;
+    return client;
+  }
+  if (method === 'approle') {
+    const roleId = process.env['VAULT_ROLE_ID'] ?? (await readTrimmed(source.auth?.roleIdFile));
+    const secretId = process.env['VAULT_SECRET_ID'] ?? (await readTrimmed(source.auth?.secretIdFile));
+    if (!roleId || !secretId) throw new Error('AppRole login needs VAULT_ROLE_ID and VAULT_SECRET_ID (or auth.roleIdFile / auth.secretIdFile)');
+    ctx.apiCalls['write auth/approle/login'] = (ctx.apiCalls['write auth/approle/login'] ?? 0) + 1;
+    const result = await client.approleLogin({ role_id: roleId, secret_id: secretId, mount_point: source.auth?.mount ?? 'approle' }).catch((error: unknown) => {
+      throw new Error(`AppRole login failed: ${describe(error)}`);
+    });
+    client.token = (result as { auth?: { client_token?: string } }).auth?.client_token ?? '';
+    return client;
+  }
+  const jwt = await readTrimmed(source.auth?.jwtFile ?? '/var/run/secrets/kubernetes.io/serviceaccount/token');
+  if (!jwt || !source.auth?.role) throw new Error('Kubernetes login needs auth.role and a service-account token (auth.jwtFile)');
+  ctx.apiCalls['write auth/kubernetes/login'] = (ctx.apiCalls['write auth/kubernetes/login'] ?? 0) + 1;
+  const result = await client.kubernetesLogin({ role: source.auth.role, jwt, kubernetesPath: source.auth.mount ?? 'kubernetes' }).catch((error: unknown) => {
+    throw new Error(`Kubernetes login failed: ${describe(error)}`);
+  });
+  client.token = (result as { auth?: { client_token?: string } }).auth?.client_token ?? '';
+  return client;
+}
+
+async function readTrimmed(file: string | undefined): Promise<string | null> {
+  if (!file) return null;
+  try {
+    return (await readFile(file, 'utf8')).trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+type Request = (verb: 'read' | 'list', apiPath: string, counted: string) => Promise<unknown>;
+
+/** 429 (rate limited) and 503 (sealed, standby, overloaded) get bounded retries with backoff. */
+function requester(client: VaultClient, ctx: CollectContext): Request {
+  return async (verb, apiPath, counted) => {
+    for (let attempt = 1; ; attempt++) {
+      ctx.apiCalls[counted] = (ctx.apiCalls[counted] ?? 0) + 1;
+      try {
+        return verb === 'read' ? await client.read(apiPath) : await client.list(apiPath);
+      } catch (error) {
+        const status = statusOf(error);
+        if ((status === 429 || status === 503 || status === null) && attempt < MAX_ATTEMPTS && !ctx.signal.aborted) {
+          await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(8000, 200 * 2 ** attempt)));
+          continue;
+        }
+        throw new VaultCallError(describe(error), status);
+      }
+    }
+  };
+}
+
+function statusOf(error: unknown): number | null {
+  const response = (error as { response?: { statusCode?: number } }).response;
+  return typeof response?.statusCode === 'number' ? response.statusCode : null;
+}
+
+function describe(error: unknown): string {
+  const status = statusOf(error);
+  const message = error instanceof Error ? error.message : String(error);
+  return `${status === null ? 'unreachable' : `HTTP ${status}`}: ${message.split('\n')[0]?.slice(0, 200)}`;
+}
+
+function reportFailure(ctx: CollectContext, what: string, resource: string, error: unknown): void {
+  const status = error instanceof VaultCallError ? error.status : statusOf(error);
+  const code = status === 403 ? 'vault-permission-denied' : status === 503 || status === 429 ? 'vault-unavailable' : status === null ? 'vault-unreachable' : 'vault-error';
+  ctx.error({ code, message: `${what} ${resource}: ${(error as Error).message}`, resource });
+}
+
+async function discoverMounts(source: VaultSource, request: Request, address: string, ctx: CollectContext): Promise<{ transit: string[]; pki: string[] }> {
+  if (source.mounts) return { transit: source.mounts.transit ?? [], pki: source.mounts.pki ?? [] };
+  try {
+    const response = (await request('read', 'sys/mounts', 'read sys/mounts')) as { data?: Record<string, { type?: string }> } & Record<string, unknown>;
+    const table = (response.data ?? response) as Record<string, { type?: string }>;
+    const byType = (type: string) => Object.entries(table).filter(([, mount]) => mount?.type === type).map(([name]) => name.replace(/\/$/, '')).sort();
+    return { transit: byType('transit'), pki: byType('pki') };
+  } catch (error) {
+    reportFailure(ctx, 'read sys/mounts on', address, error);
+    ctx.error({ code: 'vault-mounts-unknown', message: `${address}: cannot discover mounts; list them in the source's "mounts" field`, resource: address });
+    return { transit: [], pki: [] };
+  }
+}
+
+async function listKeys(request: Request, apiPath: string, counted: string): Promise<string[]> {
+  try {
+    const response = (await request('list', apiPath, counted)) as { data?: { keys?: string[] } };
+    return response.data?.keys ?? [];
+  } catch (error) {
+    // LIST on an empty collection answers 404.
+    if (error instanceof VaultCallError && error.status === 404) return [];
+    throw error;
+  }
+}
+
+async function* collectTransit(location: VaultLocation, request: Request, source: VaultSource, ctx: CollectContext): AsyncGenerator<InventoryItem> {
+  let names: string[];
+  try {
+    names = await listKeys(request, `${location.mount}/keys`, 'list <transit>/keys');
+  } catch (error) {
+    reportFailure(ctx, 'list', vaultUid(location, 'keys'), error);
+    return;
+  }
+  const items = mapBounded(names, source.concurrency ?? DEFAULT_CONCURRENCY, async (name) => {
+    try {
+      const response = (await request('read', `${location.mount}/keys/${name}`, 'read <transit>/keys/*')) as { data?: TransitKeyData };
+      return transitItem(location, name, response.data ?? {});
+    } catch (error) {
+      reportFailure(ctx, 'read', vaultUid(location, `keys/${name}`), error);
+      return null;
+    }
+  });
+  for await (const item of items) if (item) yield item;
+}
+
+async function* collectPki(location: VaultLocation, request: Request, source: VaultSource, ctx: CollectContext): AsyncGenerator<InventoryItem> {
+  let serials: string[];
+  try {
+    serials = await listKeys(request, `${location.mount}/certs`, 'list <pki>/certs');
+  } catch (error) {
+    reportFailure(ctx, 'list', vaultUid(location, 'certs'), error);
+    return;
+  }
+  const certificates = mapBounded(serials, source.concurrency ?? DEFAULT_CONCURRENCY, async (serial) => {
+    const uid = vaultUid(location, `cert/${serial}`);
+    try {
+      const response = (await request('read', `${location.mount}/cert/${serial}`, 'read <pki>/cert/*')) as {
+        data?: { certificate?: string; revocation_time?: number; revocation_time_rfc3339?: string };
+      };
+      const pem = response.data?.certificate ?? '';
+      const block = certificateBlocks(pem)[0];
+      if (!block) throw new Error('no certificate in the response');
+      const parsed = parseCertificate(block.der);
+      const revoked = (response.data?.revocation_time ?? 0) > 0;
+      const item = certificateItem(parsed, { uid, provider: 'vault-pki', sourceId: location.sourceId, location: location.mount, evidence: { serial, mount: location.mount, revoked } });
+      return revoked
+        ? { ...item, state: 'disabled' as const, stateSince: new Date((response.data?.revocation_time ?? 0) * 1000).toISOString().replace('.000Z', 'Z') }
+        : item;
+    } catch (error) {
+      reportFailure(ctx, 'read', uid, error);
+      return null;
+    }
+  });
+  for await (const item of certificates) if (item) yield item;
+
+  let roles: string[] = [];
+  try {
+    roles = await listKeys(request, `${location.mount}/roles`, 'list <pki>/roles');
+  } catch (error) {
+    reportFailure(ctx, 'list', vaultUid(location, 'roles'), error);
+  }
+  if (roles.length === 0) return;
+  let mountMax: number | null = null;
+  try {
+    const tune = (await request('read', `sys/mounts/${location.mount}/tune`, 'read sys/mounts/<pki>/tune')) as { data?: { max_lease_ttl?: number }; max_lease_ttl?: number };
+    mountMax = durationSeconds(tune.data?.max_lease_ttl ?? tune.max_lease_ttl ?? null);
+  } catch (error) {
+    reportFailure(ctx, 'read', `sys/mounts/${location.mount}/tune`, error);
+  }
+  for (const role of roles) {
+    try {
+      const response = (await request('read', `${location.mount}/roles/${role}`, 'read <pki>/roles/*')) as { data?: PkiRoleData };
+      yield pkiRoleItem(location, role, response.data ?? {}, mountMax);
+    } catch (error) {
+      reportFailure(ctx, 'read', vaultUid(location, `roles/${role}`), error);
+    }
+  }
+}
