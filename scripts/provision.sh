@@ -93,3 +93,51 @@ if command -v go >/dev/null 2>&1; then
     { say "$LOCAL_KMS_DIR/local-kms is not local-kms $LOCAL_KMS_VERSION"; exit 1; }
 fi
 say "local-kms $LOCAL_KMS_VERSION ready at $LOCAL_KMS_DIR/local-kms"
+
+# vault: Vault v1.14.8 (the last MPL-2.0 release the module proxy serves), built from the wrapper module in
+# scripts/vault-server/ (Vault's go.mod replaces its api/sdk modules with in-tree copies, so
+# `go install github.com/hashicorp/vault@...` is refused). Vault's `replace github.com/hashicorp/vault/sdk
+# => ./sdk` is mirrored: ./sdk is assembled in the staging directory from the published sdk v0.9.2 (checked
+# against its pinned hash), the small patch and the backported declarations of scripts/vault-server/sdk-backports/
+# (see scripts/vault-server/README.md). Built in `.partial`, renamed when complete.
+VAULT_VERSION="v1.14.8"
+VAULT_SDK_VERSION="v0.9.2"
+VAULT_SDK_SUM="h1:H1kitfl1rG2SHbeGEyvhEqmIjVKE3E6c2q3ViKOs6HA="
+VAULT_DIR="$TOOLS_DIR/vault-${VAULT_VERSION#v}"
+VAULT_SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/vault-server"
+
+vault_ready() {
+  [ -x "$VAULT_DIR/vault" ] || return 1
+  local reported
+  reported="$("$VAULT_DIR/vault" version 2>/dev/null)" || return 1
+  grep -Eq "^Vault $VAULT_VERSION( |\$)" <<<"$reported"
+}
+
+if ! vault_ready; then
+  need_go "vault $VAULT_VERSION"
+  command -v patch >/dev/null 2>&1 || apt_install patch
+  say "building vault $VAULT_VERSION from scripts/vault-server (once, several minutes; cached in $VAULT_DIR)"
+  rm -rf "$VAULT_DIR.partial"
+  mkdir -p "$VAULT_DIR.partial/src"
+  cp "$VAULT_SRC/go.mod" "$VAULT_SRC/go.sum" "$VAULT_SRC/main.go" "$VAULT_DIR.partial/src/"
+  VAULT_SDK_JSON="$(cd "$VAULT_DIR.partial" && GOWORK=off GOFLAGS=-mod=mod go mod download -json "github.com/hashicorp/vault/sdk@$VAULT_SDK_VERSION")"
+  VAULT_SDK_DIR="$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p' <<<"$VAULT_SDK_JSON")"
+  grep -Fq "\"Sum\": \"$VAULT_SDK_SUM\"" <<<"$VAULT_SDK_JSON" && [ -d "$VAULT_SDK_DIR" ] ||
+    { say "github.com/hashicorp/vault/sdk@$VAULT_SDK_VERSION: not downloaded or not $VAULT_SDK_SUM"; exit 1; }
+  cp -R "$VAULT_SDK_DIR" "$VAULT_DIR.partial/src/sdk"
+  chmod -R u+w "$VAULT_DIR.partial/src/sdk"
+  patch -p1 --quiet --forward -d "$VAULT_DIR.partial/src/sdk" <"$VAULT_SRC/sdk-backports/framework-no-create-existence-panic.patch"
+  cp "$VAULT_SRC/sdk-backports/logical/backports.go" "$VAULT_DIR.partial/src/sdk/logical/zz_keydrift_backports.go"
+  cp "$VAULT_SRC/sdk-backports/physical/backports.go" "$VAULT_DIR.partial/src/sdk/physical/zz_keydrift_backports.go"
+  (cd "$VAULT_DIR.partial/src" && CGO_ENABLED=0 GOWORK=off GOFLAGS=-mod=mod go build -trimpath -o "$VAULT_DIR.partial/vault" .)
+  rm -rf "$VAULT_DIR.partial/src"
+  rm -rf "$VAULT_DIR"
+  mv "$VAULT_DIR.partial" "$VAULT_DIR"
+fi
+vault_ready || { say "$VAULT_DIR/vault is not vault $VAULT_VERSION"; exit 1; }
+if command -v go >/dev/null 2>&1; then
+  VAULT_BUILD="$(go version -m "$VAULT_DIR/vault")"
+  grep -Eq "^[[:space:]]*dep[[:space:]]+github.com/hashicorp/vault[[:space:]]+$VAULT_VERSION([[:space:]]|\$)" <<<"$VAULT_BUILD" ||
+    { say "$VAULT_DIR/vault is not built from github.com/hashicorp/vault $VAULT_VERSION"; exit 1; }
+fi
+say "vault $VAULT_VERSION ready at $VAULT_DIR/vault"

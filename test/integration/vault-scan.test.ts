@@ -73,7 +73,9 @@ describe('vault source against a real Vault dev server', () => {
     const { report } = await scan('keydrift-test-root');
     const key = (name: string) => report.inventory.find((item) => item.provider === 'vault-transit' && item.name === name)!;
     assert.equal(key('t-rotated-old-versions').versions?.length, 4);
-    assert.deepEqual(key('t-rotated-min-raised').versions?.map((version) => version.decryptable), [false, false, false, true]);
+    // Vault lists only the versions at or above min_decryption_version: the others cannot decrypt.
+    assert.deepEqual(key('t-rotated-min-raised').versions?.map((version) => `${version.id}:${version.decryptable}`), ['4:true']);
+    assert.deepEqual(key('t-rotated-old-versions').versions?.map((version) => `${version.id}:${version.decryptable}`), ['1:true', '2:true', '3:true', '4:true']);
     assert.equal(key('t-rotated-min-raised').versions?.find((version) => version.primary)?.id, '4');
     assert.equal(key('t-aes256-yearly').rotation?.periodDays, 365);
     assert.equal(key('t-aes256-plain').rotation?.automatic, false);
