@@ -3,7 +3,8 @@
 #   - opa (pinned) with `go install`, into the keydrift tool cache;
 #   - moto (pinned; the AWS emulator of the integration tests) in a Python venv in that cache;
 #   - local-kms (pinned; a second KMS emulator) with `go install`, into that cache;
-#   - openssl (the tests generate certificates with it), from Debian's packages if missing.
+#   - openssl (the tests generate certificates with it), from Debian's packages if missing;
+#   - Vault 1.14.8 (MPL-2.0) built from the Go module proxy (scripts/vault-server): once, ~5 min.
 # Node 24, the SARIF Multitool and the npm libraries come from `npm ci` (package.json).
 set -euo pipefail
 
