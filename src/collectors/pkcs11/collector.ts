@@ -26,7 +26,7 @@ interface Pkcs11 {
   C_Initialize(): void;
   C_Finalize(): void;
   C_GetSlotList(tokenPresent?: boolean): Buffer[];
-  C_GetTokenInfo(slot: Buffer): { label: string; serialNumber: string; model: string; manufacturerID: string };
+  C_GetTokenInfo(slot: Buffer): { label: string; serialNumber: string; model: string; manufacturerID: string; flags: number };
   C_OpenSession(slot: Buffer, flags: number): Buffer;
   C_CloseSession(session: Buffer): void;
   C_Login(session: Buffer, userType: number, pin: string): void;
@@ -44,6 +44,7 @@ interface Pkcs11Module {
 }
 
 const require = createRequire(import.meta.url);
+const CKF_TOKEN_INITIALIZED = 0x400;
 
 export const PKCS11_OPERATIONS = ['C_GetSlotList', 'C_GetTokenInfo', 'C_OpenSession (read-only)', 'C_Login (CKU_USER)', 'C_FindObjects', 'C_GetAttributeValue'] as const;
 
@@ -130,11 +131,15 @@ interface Slot {
 
 function selectSlots(pkcs11: Pkcs11, source: Pkcs11Source, ctx: CollectContext): Slot[] {
   ctx.apiCalls['C_GetSlotList'] = (ctx.apiCalls['C_GetSlotList'] ?? 0) + 1;
-  const slots = pkcs11.C_GetSlotList(true).map((handle) => {
-    ctx.apiCalls['C_GetTokenInfo'] = (ctx.apiCalls['C_GetTokenInfo'] ?? 0) + 1;
-    const info = pkcs11.C_GetTokenInfo(handle);
-    return { handle, id: slotNumber(handle), label: info.label.trim(), serial: info.serialNumber.trim() };
-  });
+  const slots = pkcs11
+    .C_GetSlotList(true)
+    .map((handle) => {
+      ctx.apiCalls['C_GetTokenInfo'] = (ctx.apiCalls['C_GetTokenInfo'] ?? 0) + 1;
+      const info = pkcs11.C_GetTokenInfo(handle);
+      return { handle, id: slotNumber(handle), label: info.label.trim(), serial: info.serialNumber.trim(), initialized: (info.flags & CKF_TOKEN_INITIALIZED) !== 0 };
+    })
+    // A token that was never initialised holds no objects (SoftHSM always shows one free slot).
+    .filter((slot) => slot.initialized);
   const chosen = slots.filter(
     (slot) =>
       (source.token === undefined || slot.label === source.token) &&
@@ -188,11 +193,12 @@ async function* collectToken(pkcs11: Pkcs11, library: Pkcs11Module, slot: Slot, 
       return;
     }
     const privateIds = new Set(objects.filter((object) => object.cls === CKO.PRIVATE_KEY).map((object) => hexId(object.id)));
+    const publicById = new Map(objects.filter((object) => object.cls === CKO.PUBLIC_KEY && object.id?.length).map((object) => [hexId(object.id), object.handle]));
     const certificateIds = new Map<string, string>();
     const items: InventoryItem[] = [];
     for (const object of objects) {
       try {
-        const item = objectItem(pkcs11, session, object, slot, source, ctx, privateIds);
+        const item = objectItem(pkcs11, session, object, slot, source, ctx, privateIds, publicById);
         if (item) items.push(item);
       } catch (error) {
         ctx.error({ code: codeFor(error), message: `${tokenName}: object "${object.label}" (id ${hexId(object.id) || 'none'}): ${messageOf(error)}`, resource: `${slot.label}/${object.label}` });
@@ -253,6 +259,8 @@ function attribute(pkcs11: Pkcs11, session: Buffer, handle: Buffer, type: number
   } catch (error) {
     const ckr = ckrOf(error);
     if (ckr !== null && NOT_AVAILABLE.has(ckr)) return null;
+    // pkcs11js rejects a zero-length CK_DATE (no date set) with a TypeError: the date is unknown.
+    if (error instanceof TypeError && (type === CKA.START_DATE || type === CKA.END_DATE)) return null;
     // SoftHSM answers CKR_GENERAL_ERROR for empty dates on private objects: unknown, not a failure.
     if (ckr === CKR.GENERAL_ERROR && (type === CKA.START_DATE || type === CKA.END_DATE)) {
       quirks?.push(`${type === CKA.START_DATE ? 'CKA_START_DATE' : 'CKA_END_DATE'}: CKR_GENERAL_ERROR`);
@@ -274,7 +282,16 @@ function bool(value: Buffer | null): boolean | null {
 const CLASS_NAMES: Record<number, string> = { [CKO.CERTIFICATE]: 'CKO_CERTIFICATE', [CKO.PUBLIC_KEY]: 'CKO_PUBLIC_KEY', [CKO.PRIVATE_KEY]: 'CKO_PRIVATE_KEY', [CKO.SECRET_KEY]: 'CKO_SECRET_KEY' };
 const CLASS_TAGS: Record<number, string> = { [CKO.CERTIFICATE]: 'cert', [CKO.PUBLIC_KEY]: 'public', [CKO.PRIVATE_KEY]: 'private', [CKO.SECRET_KEY]: 'secret-key' };
 
-function objectItem(pkcs11: Pkcs11, session: Buffer, object: RawObject, slot: Slot, source: Pkcs11Source, ctx: CollectContext, privateIds: Set<string>): InventoryItem | null {
+function objectItem(
+  pkcs11: Pkcs11,
+  session: Buffer,
+  object: RawObject,
+  slot: Slot,
+  source: Pkcs11Source,
+  ctx: CollectContext,
+  privateIds: Set<string>,
+  publicById: Map<string, Buffer>,
+): InventoryItem | null {
   if (object.cls === null || !(object.cls in CLASS_NAMES)) return null;
   const id = hexId(object.id);
   // A public key whose private half is on the token is described by the private key's item.
@@ -296,6 +313,7 @@ function objectItem(pkcs11: Pkcs11, session: Buffer, object: RawObject, slot: Sl
     valueLen: ulong(read(CKA.VALUE_LEN)),
     modulus: object.cls === CKO.SECRET_KEY ? null : read(CKA.MODULUS),
     modulusBits: object.cls === CKO.PUBLIC_KEY ? ulong(read(CKA.MODULUS_BITS)) : null,
+    // (a private key's CKA_MODULUS gives its size; CKA_MODULUS_BITS exists on public keys only)
     ecParams: object.cls === CKO.SECRET_KEY ? null : read(CKA.EC_PARAMS),
   };
   const flags = {
@@ -311,8 +329,15 @@ function objectItem(pkcs11: Pkcs11, session: Buffer, object: RawObject, slot: Sl
   const extractable = secret ? bool(read(CKA.EXTRACTABLE)) : null;
   const sensitive = secret ? bool(read(CKA.SENSITIVE)) : null;
   const local = bool(read(CKA.LOCAL));
-  const startDate = ckDate(read(CKA.START_DATE, quirks));
-  const endDate = ckDate(read(CKA.END_DATE, quirks));
+  let startDate = ckDate(read(CKA.START_DATE, quirks));
+  let endDate = ckDate(read(CKA.END_DATE, quirks));
+  // A private key's dates may be unreadable (SoftHSM); its public half carries the same dates.
+  const publicHalf = object.cls === CKO.PRIVATE_KEY ? publicById.get(id) : undefined;
+  if (publicHalf && quirks.length > 0) {
+    startDate ??= ckDate(attribute(pkcs11, session, publicHalf, CKA.START_DATE, ctx));
+    endDate ??= ckDate(attribute(pkcs11, session, publicHalf, CKA.END_DATE, ctx));
+    evidence['datesFrom'] = 'public key with the same CKA_ID';
+  }
   const key = pkcs11Algorithm(facts);
   return baseItem({
     uid,
