@@ -11,6 +11,7 @@ export const COMMON_OPTIONS = {
   out: { type: 'string' },
   'fail-on': { type: 'string' },
   baseline: { type: 'string' },
+  'fail-on-new-only': { type: 'boolean' },
   now: { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
   verbose: { type: 'boolean', short: 'v' },
@@ -23,7 +24,9 @@ export const COMMON_HELP = `Common options:
   --format LIST          report formats, comma-separated: json,sarif,md,html,csv
   --out DIR              report folder (default: reports/)
   --fail-on LEVEL        critical|high|medium|low|none (default: high)
-  --baseline REPORT      a previous JSON report: findings are marked new/unchanged/updated
+  --baseline REPORT      a previous JSON report: findings are marked new/unchanged/updated/absent
+                         and the report gains an inventory drift section
+  --fail-on-new-only     with --baseline: exit 1 only for new findings at or above --fail-on
   --now RFC3339          evaluation clock (default: the real clock)
   --quiet, --verbose     less or more progress on stderr
   --no-color             no ANSI colours (NO_COLOR is honoured too)

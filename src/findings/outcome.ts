@@ -23,8 +23,8 @@ export const COVERAGE_RULE = 'KD-GOV-003';
  * source was not fully collected, else 0. Coverage gaps are KD-GOV-003 findings, and they are what
  * exit code 3 reports: they do not also make a run exit 1, so "incomplete" stays distinguishable.
  */
-export function exitCodeFor(findings: readonly Finding[], sources: readonly SourceStatus[], failOn: FailOn): number {
-  const standing = findings.filter((finding) => !finding.waiver);
+export function exitCodeFor(findings: readonly Finding[], sources: readonly SourceStatus[], failOn: FailOn, newOnly = false): number {
+  const standing = findings.filter((finding) => !finding.waiver && finding.baselineState !== 'absent' && (!newOnly || finding.baselineState === 'new'));
   if (standing.some((finding) => finding.ruleId !== COVERAGE_RULE && reachesThreshold(finding.severity, failOn))) {
     return EXIT.findings;
   }
@@ -35,7 +35,7 @@ export function exitCodeFor(findings: readonly Finding[], sources: readonly Sour
 
 export function countBySeverity(findings: readonly Finding[]): Record<Severity, number> {
   const counts = Object.fromEntries(SEVERITIES.map((severity) => [severity, 0])) as Record<Severity, number>;
-  for (const finding of findings) if (!finding.waiver) counts[finding.severity]++;
+  for (const finding of findings) if (!finding.waiver && finding.baselineState !== 'absent') counts[finding.severity]++;
   return counts;
 }
 

@@ -7,7 +7,7 @@ const TOP = 20;
 /** A PR-comment-sized summary: verdict, counts by severity and rule, top findings, sources. */
 export function toMarkdown(report: Report): string {
   const lines: string[] = [];
-  const standing = report.findings.filter((finding) => !finding.waiver);
+  const standing = report.findings.filter((finding) => !finding.waiver && finding.baselineState !== 'absent');
   const verdict = report.summary.compliant
     ? standing.length === 0
       ? 'Compliant'
@@ -45,6 +45,8 @@ export function toMarkdown(report: Report): string {
     lines.push('');
   }
 
+  if (report.drift) lines.push(...driftSection(report));
+
   lines.push('## Sources', '', '| source | type | status | items | errors |', '|---|---|---|---:|---|');
   for (const source of report.sources) {
     const errors = source.errors.length === 0 ? '' : source.errors.slice(0, 3).map((error) => cell(error.message)).join('<br>') +
@@ -58,4 +60,35 @@ export function toMarkdown(report: Report): string {
 /** Table cells: pipes and newlines would break the row; HTML-ish text is escaped. */
 function cell(text: string): string {
   return text.replaceAll('|', '\\|').replaceAll('\n', ' ').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+}
+
+function driftSection(report: Report): string[] {
+  const drift = report.drift!;
+  const lines = [`## Since the baseline${drift.baselineNow ? ` (${drift.baselineNow})` : ''}`, ''];
+  lines.push(`${report.summary.new} new findings, ${report.summary.fixed} fixed; ${drift.added.length} items added, ${drift.removed.length} removed, ${drift.changed.length} changed.`, '');
+  const fresh = report.findings.filter((finding) => finding.baselineState === 'new' && !finding.waiver).sort(bySeverity);
+  const fixed = report.findings.filter((finding) => finding.baselineState === 'absent').sort(bySeverity);
+  if (fresh.length > 0) {
+    lines.push('### New findings', '', '| severity | rule | resource | remediation |', '|---|---|---|---|');
+    for (const finding of fresh.slice(0, TOP)) lines.push(`| ${finding.severity} | ${finding.ruleId} | ${cell(finding.resource.name)} | ${cell(finding.remediation.text)} |`);
+    if (fresh.length > TOP) lines.push(`| | | … ${fresh.length - TOP} more | |`);
+    lines.push('');
+  }
+  if (fixed.length > 0) {
+    lines.push('### Fixed findings', '', '| severity | rule | resource |', '|---|---|---|');
+    for (const finding of fixed.slice(0, TOP)) lines.push(`| ${finding.severity} | ${finding.ruleId} | ${cell(finding.resource.name)} |`);
+    if (fixed.length > TOP) lines.push(`| | … ${fixed.length - TOP} more | |`);
+    lines.push('');
+  }
+  if (drift.added.length + drift.removed.length + drift.changed.length > 0) {
+    lines.push('### Inventory drift', '');
+    for (const item of drift.added.slice(0, TOP)) lines.push(`- added: ${cell(item.name)} (${cell(item.uid)})`);
+    for (const item of drift.removed.slice(0, TOP)) lines.push(`- removed: ${cell(item.name)} (${cell(item.uid)})`);
+    for (const item of drift.changed.slice(0, TOP)) {
+      const changes = Object.entries(item.changes).map(([field, change]) => `${field} ${JSON.stringify(change.before)} → ${JSON.stringify(change.after)}`);
+      lines.push(`- changed: ${cell(item.name)}: ${cell(changes.join('; '))}`);
+    }
+    lines.push('');
+  }
+  return lines;
 }

@@ -58,8 +58,12 @@ export function toSarif(report: Report): Log {
           profile: report.scan.policy.profile,
           policyDigest: report.scan.policyDigest,
           inventoryDigest: report.scan.inventoryDigest,
+          ...(report.drift
+            ? { drift: { new: report.summary.new, fixed: report.summary.fixed, added: report.drift.added.length, removed: report.drift.removed.length, changed: report.drift.changed.length, baselineNow: report.drift.baselineNow } }
+            : {}),
         },
-        results: report.findings.map((finding) => result(finding, ruleIndex.get(finding.ruleId))),
+        // A finding that no longer fires is not an alert: code scanning closes it when it is absent.
+        results: report.findings.filter((finding) => finding.baselineState !== 'absent').map((finding) => result(finding, ruleIndex.get(finding.ruleId))),
       },
     ],
   };
@@ -90,6 +94,7 @@ function result(finding: Finding, ruleIndex: number | undefined): Result {
     ruleId: finding.ruleId,
     ...(ruleIndex === undefined ? {} : { ruleIndex }),
     level: LEVEL[finding.severity],
+    ...(finding.baselineState ? { baselineState: finding.baselineState } : {}),
     message: { text: `${finding.message} [${finding.resource.uid}]` },
     locations: [
       {

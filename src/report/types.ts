@@ -2,6 +2,7 @@ import type { FailOn, Severity } from '../config/types.ts';
 import type { EffectivePolicy } from '../config/settings.ts';
 import type { CustomRuleMeta } from '../engine/custom.ts';
 import type { Finding, SourceStatus } from '../findings/types.ts';
+import type { InventoryDrift } from '../findings/baseline.ts';
 import type { InventoryItem } from '../inventory/types.ts';
 
 export type SeverityCounts = Record<Severity, number>;
@@ -36,4 +37,6 @@ export interface Report {
   };
   findings: Finding[];
   inventory: InventoryItem[];
+  /** Present with --baseline: how the estate itself changed since the baseline report. */
+  drift?: InventoryDrift;
 }

@@ -57,11 +57,12 @@ export async function applyBaseline(report: Report, values: Values): Promise<Rep
   } catch (error) {
     throw new UsageError(`--baseline: ${(error as Error).message}`);
   }
-  const compared = compareWithBaseline(report.findings, baseline);
-  const exitCode = exitCodeFor(compared.findings, report.sources, report.scan.failOn);
+  const compared = compareWithBaseline(report.findings, baseline, report.inventory);
+  const exitCode = exitCodeFor(compared.findings, report.sources, report.scan.failOn, Boolean(values['fail-on-new-only']));
   return {
     ...report,
     findings: compared.findings,
+    drift: compared.drift,
     summary: {
       ...report.summary,
       findings: countBySeverity(compared.findings),
@@ -82,8 +83,9 @@ export async function writeAndSummarise(report: Report, choice: OutputChoice, lo
 
 export function summaryText(report: Report, files: string[]): string {
   const { findings } = report.summary;
+  const standing = report.findings.filter((finding) => !finding.waiver && finding.baselineState !== 'absent').length;
   const verdict = report.summary.compliant
-    ? report.findings.length === report.summary.waived
+    ? standing === 0
       ? 'compliant'
       : `passed (nothing at or above ${report.scan.failOn})`
     : report.summary.exitCode === 3
@@ -91,9 +93,10 @@ export function summaryText(report: Report, files: string[]): string {
       : `findings at or above ${report.scan.failOn}`;
   const sources = report.sources.map((source) => `${source.id} ${source.status} (${source.items})`).join(', ');
   return [
-    `keydrift: ${report.summary.items} items, ${report.findings.length - report.summary.waived} findings ` +
+    `keydrift: ${report.summary.items} items, ${standing} findings ` +
       `(critical ${findings.critical}, high ${findings.high}, medium ${findings.medium}, low ${findings.low}, info ${findings.info})` +
       (report.summary.waived ? `, ${report.summary.waived} waived` : '') +
+      (report.drift ? `, ${report.summary.new} new, ${report.summary.fixed} fixed since the baseline` : '') +
       ` -> ${verdict} (exit ${report.summary.exitCode})`,
     `sources: ${sources || 'none'}`,
     `reports: ${files.map((file) => displayPath(file)).join(', ')}`,
