@@ -24,6 +24,12 @@ try {
     problems.push('policies/capabilities.json is stale: run "node scripts/gen-capabilities.ts" and commit it');
   }
 
+  const action = path.join(work, 'action.js');
+  execFileSync(process.execPath, ['scripts/build-action.ts', action], { stdio: 'inherit' });
+  if (!readFileSync(action).equals(readFileSync('dist/action.js'))) {
+    problems.push('dist/action.js is stale: run "npm run build:action" and commit it');
+  }
+
   for (const script of ['scripts/gen-docs.ts', 'scripts/gen-input-schema.ts']) {
     const check = spawnSync(process.execPath, [script, '--check'], { encoding: 'utf8' });
     if (check.status !== 0) problems.push(check.stderr.trim());
@@ -56,4 +62,4 @@ if (problems.length > 0) {
   for (const problem of problems) console.error(`check-fresh: ${problem}`);
   process.exit(1);
 }
-console.log('check-fresh: policy bundle, capabilities, README rule table and demo reports are fresh');
+console.log('check-fresh: policy bundle, capabilities, Action bundle, README tables, input schema and demo reports are fresh');

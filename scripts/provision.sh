@@ -6,7 +6,9 @@
 #   - openssl (the tests generate certificates with it), from Debian's packages if missing;
 #   - Vault 1.14.8 (MPL-2.0) built from the Go module proxy (scripts/vault-server): once, ~5 min;
 #   - softhsm2 (the PKCS#11 token of the tests), from Debian's packages if missing;
-#   - pkcs11js's native addon, built (once, ~4 s) with node-gyp against Node 24's headers.
+#   - pkcs11js's native addon, built (once, ~4 s) with node-gyp against Node 24's headers;
+#   - actionlint (pinned) with `go install`, into that cache, and shellcheck (which actionlint runs on
+#     every `run:` script) from Debian's packages if missing: they lint examples/workflows/.
 # Node 24, the SARIF Multitool and the npm libraries come from `npm ci` (package.json).
 set -euo pipefail
 
@@ -182,3 +184,31 @@ if ! pkcs11js_ready; then
 fi
 pkcs11js_ready || { say "pkcs11js does not load under $NODE24"; exit 1; }
 say "pkcs11js $("$NODE24" -p "require('$REPO_ROOT/node_modules/pkcs11js/package.json').version") ready (built for Node $("$NODE24" -p process.versions.node))"
+
+# actionlint: lints the example GitHub workflows (scripts/lint-workflows.sh, test/unit/example-workflows.test.ts).
+# Built in `.partial`, renamed when complete; `actionlint -version` must report the pinned version. shellcheck
+# is required too: actionlint runs it on every `run:` script when it is on PATH, and lint-workflows.sh insists.
+ACTIONLINT_VERSION="v1.7.12"
+ACTIONLINT_DIR="$TOOLS_DIR/actionlint-$ACTIONLINT_VERSION"
+
+actionlint_ready() {
+  [ -x "$ACTIONLINT_DIR/actionlint" ] || return 1
+  local reported
+  reported="$("$ACTIONLINT_DIR/actionlint" -version 2>/dev/null)" || return 1
+  [ "${reported%%$'\n'*}" = "$ACTIONLINT_VERSION" ]
+}
+
+if ! actionlint_ready; then
+  need_go "actionlint $ACTIONLINT_VERSION"
+  say "building actionlint $ACTIONLINT_VERSION with go install (once; cached in $ACTIONLINT_DIR)"
+  rm -rf "$ACTIONLINT_DIR.partial"
+  mkdir -p "$ACTIONLINT_DIR.partial"
+  GOBIN="$ACTIONLINT_DIR.partial" GOFLAGS=-mod=mod go install "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION"
+  rm -rf "$ACTIONLINT_DIR"
+  mv "$ACTIONLINT_DIR.partial" "$ACTIONLINT_DIR"
+fi
+actionlint_ready || { say "$ACTIONLINT_DIR/actionlint is not actionlint $ACTIONLINT_VERSION"; exit 1; }
+say "actionlint $ACTIONLINT_VERSION ready at $ACTIONLINT_DIR/actionlint"
+
+command -v shellcheck >/dev/null 2>&1 || apt_install shellcheck
+say "shellcheck $(shellcheck --version | sed -n 's/^version: //p') ready at $(command -v shellcheck)"

@@ -1,4 +1,5 @@
 import { realpathSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../config/load.ts';
 import { OpaNotFoundError } from '../engine/opa-binary.ts';
@@ -68,8 +69,11 @@ function reportError(error: unknown, verbose: boolean, command: string | undefin
 
 function invokedDirectly(): boolean {
   if (!process.argv[1]) return false;
+  const self = fileURLToPath(import.meta.url);
+  // Bundled into the Action (dist/action.js) this module shares the entry file: it must not run.
+  if (!path.basename(self).startsWith('main.')) return false;
   try {
-    return realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+    return realpathSync(process.argv[1]) === realpathSync(self);
   } catch {
     return false;
   }

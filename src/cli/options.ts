@@ -12,6 +12,7 @@ export const COMMON_OPTIONS = {
   'fail-on': { type: 'string' },
   baseline: { type: 'string' },
   'fail-on-new-only': { type: 'boolean' },
+  profile: { type: 'string' },
   now: { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
   verbose: { type: 'boolean', short: 'v' },
@@ -28,6 +29,7 @@ export const COMMON_HELP = `Common options:
                          and the report gains an inventory drift section
   --fail-on-new-only     with --baseline: exit 1 only for new findings at or above --fail-on
   --now RFC3339          evaluation clock (default: the real clock)
+  --profile NAME         override policy.profile (default | cis-aws | cis-gcp | nist-800-57 | pci-dss | public-tls)
   --quiet, --verbose     less or more progress on stderr
   --no-color             no ANSI colours (NO_COLOR is honoured too)
   -h, --help             this help`;

@@ -29,7 +29,7 @@ export async function collectAll(config: Config, options: { logger: Logger; now:
     }
   }
   for (const source of config.sources) {
-    const collector = COLLECTORS.get(source.type)!;
+    const collector = await COLLECTORS.get(source.type)!();
     const errors: SourceError[] = [];
     const apiCalls: Record<string, number> = {};
     let count = 0;

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { describeError, fieldPath, validator } from '../util/schemas.ts';
 import { displayPath } from '../util/paths.ts';
 import { PROFILES, type Config, type Profile, type Settings, type Waiver } from './types.ts';
+import { packagePath } from '../util/package-root.ts';
 
 /** Every setting of CONTRACT section 4 with its default; a profile or the config overrides parts. */
 export type FullSettings = {
@@ -55,7 +55,7 @@ export interface ProfileDefinition {
   citations: ProfileCitation[];
 }
 
-export const PROFILES_DIR = fileURLToPath(new URL('../../policies/profiles/', import.meta.url));
+export const PROFILES_DIR = packagePath('policies', 'profiles');
 
 let profiles: Map<Profile, ProfileDefinition> | null = null;
 

@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
+import { packagePath } from '../util/package-root.ts';
 
 /** The committed built-in policy bundle (`keydrift policy build` writes it). */
-export const BUILTIN_BUNDLE = fileURLToPath(new URL('../../policies/bundle.tar.gz', import.meta.url));
+export const BUILTIN_BUNDLE = packagePath('policies', 'bundle.tar.gz');
 export const ENTRYPOINT = 'keydrift/main/findings';
 
 export interface PolicyBundle {

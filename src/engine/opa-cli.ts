@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { ENTRYPOINT } from './bundle.ts';
 import { opaBinary } from './opa-binary.ts';
+import { packageRoot } from '../util/package-root.ts';
 
 /** The repository root: policies/ paths inside the bundle are recorded relative to it. */
-export const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const PACKAGE_ROOT = packageRoot() + '/';
 
 export interface OpaRun {
   status: number;

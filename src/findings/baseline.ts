@@ -42,7 +42,15 @@ export async function loadBaseline(file: string): Promise<BaselineReport> {
  * By fingerprint: new, unchanged (same severity and evidence), updated (same rule and resource,
  * different severity or evidence); a baseline finding that no longer fires is kept as absent.
  */
-export function compareWithBaseline(current: readonly Finding[], baseline: BaselineReport, currentItems: readonly InventoryItem[]): BaselineComparison {
+export function compareWithBaseline(
+  current: readonly Finding[],
+  baseline: BaselineReport,
+  currentItems: readonly InventoryItem[],
+  currentSources: readonly string[] | null = null,
+): BaselineComparison {
+  // A run that scans fewer sources than the baseline says nothing about the others: their
+  // findings and items are neither fixed nor removed.
+  const inScope = (sourceId: string, kind?: string) => currentSources === null || kind === 'waiver' || currentSources.includes(sourceId);
   const before = new Map(baseline.findings.filter((finding) => finding.baselineState !== 'absent').map((finding) => [finding.fingerprint, finding]));
   let added = 0;
   const findings: Finding[] = current.map((finding) => {
@@ -55,12 +63,13 @@ export function compareWithBaseline(current: readonly Finding[], baseline: Basel
     return { ...finding, baselineState: same ? ('unchanged' as const) : ('updated' as const) };
   });
   const now = new Set(current.map((finding) => finding.fingerprint));
-  const absent = [...before.values()].filter((finding) => !now.has(finding.fingerprint));
+  const absent = [...before.values()].filter((finding) => !now.has(finding.fingerprint) && inScope(finding.resource.sourceId, finding.resource.kind));
   for (const finding of absent) {
     const { waiver: _waiver, ...rest } = finding;
     findings.push({ ...rest, baselineState: 'absent' as const });
   }
-  return { findings, new: added, fixed: absent.length, drift: inventoryDrift(baseline, currentItems) };
+  const scoped = { ...baseline, inventory: baseline.inventory.filter((item) => inScope(item.sourceId)) };
+  return { findings, new: added, fixed: absent.length, drift: inventoryDrift(scoped, currentItems) };
 }
 
 const DRIFT_FIELDS: [string, (item: InventoryItem) => unknown][] = [

@@ -1,10 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import type { Severity } from '../config/types.ts';
 import { describeError, fieldPath, validator } from '../util/schemas.ts';
+import { packagePath } from '../util/package-root.ts';
 
-export const RULES_DIR = fileURLToPath(new URL('../../rules/', import.meta.url));
+export const RULES_DIR = packagePath('rules') + '/';
 
 export interface ControlMapping {
   framework: string;

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import { packagePath } from './package-root.ts';
 
 // Schemas live in the package's schemas/ folder so editors and users can reference the same files.
-export const SCHEMA_DIR = fileURLToPath(new URL('../../schemas/', import.meta.url));
+export const SCHEMA_DIR = packagePath('schemas') + '/';
 
 export type SchemaName = 'config' | 'inventory-item' | 'inventory' | 'report' | 'rule' | 'custom-rules' | 'profile';
 

@@ -1,7 +1,7 @@
 import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { loadConfig } from '../../config/load.ts';
-import type { Config, FailOn, Format } from '../../config/types.ts';
+import { PROFILES, type Config, type FailOn, type Format, type Profile } from '../../config/types.ts';
 import { compareWithBaseline, loadBaseline } from '../../findings/baseline.ts';
 import { digestOf } from '../../findings/fingerprint.ts';
 import type { Report } from '../../report/types.ts';
@@ -29,18 +29,26 @@ export function outputChoice(values: Values, config: Config | null): OutputChoic
 }
 
 export async function configFrom(values: Values): Promise<Config> {
-  return loadConfig((values['config'] as string | undefined) ?? 'keydrift.yaml');
+  return withProfile(await loadConfig((values['config'] as string | undefined) ?? 'keydrift.yaml'), values);
+}
+
+/** --profile overrides the config's policy.profile. */
+export function withProfile(config: Config, values: Values): Config {
+  const profile = values['profile'] as string | undefined;
+  if (profile === undefined) return config;
+  if (!(PROFILES as readonly string[]).includes(profile)) throw new UsageError(`--profile: "${profile}" is not one of ${PROFILES.join(', ')}`);
+  return { ...config, policy: { ...config.policy, profile: profile as Profile } };
 }
 
 /** The config when one was named or a keydrift.yaml is here; null otherwise. */
 export async function optionalConfig(values: Values): Promise<Config | null> {
-  if (values['config']) return loadConfig(values['config'] as string);
+  if (values['config']) return withProfile(await loadConfig(values['config'] as string), values);
   try {
     await access('keydrift.yaml');
   } catch {
-    return null;
+    return values['profile'] ? withProfile({ version: 1, name: 'keydrift', sources: [], file: path.resolve('keydrift.yaml'), baseDir: process.cwd(), regions: {} }, values) : null;
   }
-  return loadConfig('keydrift.yaml');
+  return withProfile(await loadConfig('keydrift.yaml'), values);
 }
 
 export function configDigest(config: Config): string {
@@ -57,7 +65,7 @@ export async function applyBaseline(report: Report, values: Values): Promise<Rep
   } catch (error) {
     throw new UsageError(`--baseline: ${(error as Error).message}`);
   }
-  const compared = compareWithBaseline(report.findings, baseline, report.inventory);
+  const compared = compareWithBaseline(report.findings, baseline, report.inventory, report.sources.map((source) => source.id));
   const exitCode = exitCodeFor(compared.findings, report.sources, report.scan.failOn, Boolean(values['fail-on-new-only']));
   return {
     ...report,
