@@ -33,3 +33,23 @@ export async function resolveRegions(source: AwsSource, ctx: CollectContext): Pr
     ec2.destroy();
   }
 }
+
+/** Every resolved region in turn; the source's other regions go on when one fails. */
+export async function* eachRegion<T>(source: AwsSource, ctx: CollectContext, collect: (region: string) => AsyncGenerator<T>): AsyncGenerator<T> {
+  for (const region of await resolveRegions(source, ctx)) {
+    if (ctx.signal.aborted) return;
+    yield* collect(region);
+  }
+}
+
+/** Runs one per-resource call; a failure is reported naming the call and the resource, and reads as null (unknown). */
+export function attemptFor(ctx: CollectContext, resource: string): <T>(operation: string, call: () => Promise<T>) => Promise<T | null> {
+  return async (operation, call) => {
+    try {
+      return await call();
+    } catch (error) {
+      ctx.error(describeFailure(operation, resource, error));
+      return null;
+    }
+  };
+}

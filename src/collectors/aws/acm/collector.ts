@@ -15,7 +15,7 @@ import { parseCertificate, type ParsedCertificate } from '../../x509/certificate
 import type { CollectContext, Collector } from '../../types.ts';
 import { clientSettings, countCalls, credentialsFor, type AwsSource } from '../client.ts';
 import { classify, describeFailure } from '../errors.ts';
-import { resolveRegions } from '../regions.ts';
+import { attemptFor, eachRegion } from '../regions.ts';
 import { acmItem } from './map.ts';
 
 export const DEFAULT_CONCURRENCY = 8;
@@ -40,10 +40,7 @@ export const acmCollector: Collector = {
   operations: ACM_OPERATIONS,
   async *collect(source, ctx) {
     const config = source as AwsSource;
-    for (const region of await resolveRegions(config, ctx)) {
-      if (ctx.signal.aborted) return;
-      yield* collectRegion(config, region, ctx);
-    }
+    yield* eachRegion(config, ctx, (region) => collectRegion(config, region, ctx));
   },
 };
 
@@ -85,14 +82,7 @@ async function inspectCertificate(
   ctx: CollectContext,
 ): Promise<InventoryItem> {
   const arn = summary.CertificateArn ?? 'unknown';
-  const attempt = async <T>(operation: string, call: () => Promise<T>): Promise<T | null> => {
-    try {
-      return await call();
-    } catch (error) {
-      ctx.error(describeFailure(operation, arn, error));
-      return null;
-    }
-  };
+  const attempt = attemptFor(ctx, arn);
   const detail: CertificateDetail =
     (await attempt('acm:DescribeCertificate', async () => (await client.send(new DescribeCertificateCommand({ CertificateArn: arn }))).Certificate)) ??
     summaryAsDetail(summary);

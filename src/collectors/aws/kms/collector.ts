@@ -18,7 +18,7 @@ import type { CollectContext, Collector } from '../../types.ts';
 import { clientSettings, countCalls, credentialsFor, type AwsSource } from '../client.ts';
 import { classify, describeFailure } from '../errors.ts';
 import { analyseKeyPolicy, type PolicyAccess } from '../key-policy.ts';
-import { resolveRegions } from '../regions.ts';
+import { attemptFor, eachRegion } from '../regions.ts';
 import { kmsItem, rotationSupported } from './map.ts';
 
 export const DEFAULT_CONCURRENCY = 16;
@@ -41,10 +41,7 @@ export const kmsCollector: Collector = {
   operations: KMS_OPERATIONS,
   async *collect(source, ctx) {
     const config = source as AwsSource;
-    for (const region of await resolveRegions(config, ctx)) {
-      if (ctx.signal.aborted) return;
-      yield* collectRegion(config, region, ctx);
-    }
+    yield* eachRegion(config, ctx, (region) => collectRegion(config, region, ctx));
   },
 };
 
@@ -110,14 +107,7 @@ async function inspectKey(
 ): Promise<InventoryItem> {
   const keyId = key.KeyId ?? key.KeyArn ?? 'unknown';
   const resource = key.KeyArn ?? keyId;
-  const attempt = async <T>(operation: string, call: () => Promise<T>): Promise<T | null> => {
-    try {
-      return await call();
-    } catch (error) {
-      ctx.error(describeFailure(operation, resource, error));
-      return null;
-    }
-  };
+  const attempt = attemptFor(ctx, resource);
 
   const described = await attempt('kms:DescribeKey', async () => (await client.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata);
   const metadata: KeyMetadata = described ?? { KeyId: keyId, ...(key.KeyArn ? { Arn: key.KeyArn } : {}), AWSAccountId: key.KeyArn?.split(':')[4] };
