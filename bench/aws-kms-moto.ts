@@ -4,9 +4,8 @@
 // loopback proxy adds a fixed round-trip latency (default 50 ms) in front of moto.
 // Usage: node bench/aws-kms-moto.ts [keys=2000] [latencyMs=50]
 import { CreateKeyCommand, EnableKeyRotationCommand, KMSClient, type KeySpec, type KeyUsageType } from '@aws-sdk/client-kms';
-import { createLogger } from '../src/cli/logger.ts';
+import { quietContext } from '../test/support/collect.ts';
 import { DEFAULT_CONCURRENCY, kmsCollector } from '../src/collectors/aws/kms/collector.ts';
-import type { SourceError } from '../src/collectors/types.ts';
 import { mapBounded } from '../src/util/limit.ts';
 import { startMoto } from '../test/support/moto.ts';
 import http from 'node:http';
@@ -58,16 +57,8 @@ try {
   const proxy = await latencyProxy(moto.endpoint, latencyMs);
   console.log(`collecting through a ${latencyMs} ms round-trip proxy`);
   for (const concurrency of [1, DEFAULT_CONCURRENCY]) {
-    const apiCalls: Record<string, number> = {};
-    const errors: SourceError[] = [];
-    const ctx = {
-      logger: createLogger('quiet', false, () => {}),
-      signal: new AbortController().signal,
-      now: new Date(),
-      baseDir: process.cwd(),
-      error: (error: SourceError) => errors.push(error),
-      apiCalls,
-    };
+    const ctx = quietContext();
+    const { apiCalls, errors } = ctx;
     const started = performance.now();
     let items = 0;
     for await (const _ of kmsCollector.collect({ id: 'bench', type: 'aws-kms', regions: ['us-east-1'], endpoint: proxy.endpoint, concurrency }, ctx)) items++;

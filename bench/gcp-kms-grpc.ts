@@ -1,9 +1,8 @@
 // 2,000 Cloud KMS keys with 3 versions each, served by the test gRPC server on loopback and
 // collected by the real client: wall time, RPCs per key, peak RSS.
 // Usage: node bench/gcp-kms-grpc.ts [keys=2000] [concurrency=16]
-import { createLogger } from '../src/cli/logger.ts';
+import { quietContext } from '../test/support/collect.ts';
 import { gcpKmsCollector } from '../src/collectors/gcp-kms/collector.ts';
-import type { SourceError } from '../src/collectors/types.ts';
 import { startGcpKmsServer, type GcpKey } from '../test/support/gcp-kms-server.ts';
 
 const count = Number(process.argv[2] ?? 2000);
@@ -31,9 +30,8 @@ const server = await startGcpKmsServer({
   projects: [{ id: 'bench', locations: [{ id: 'europe-west1', keyRings: Array.from({ length: RINGS }, (_, ring) => ({ id: `ring-${ring}`, keys: keys(ring) })) }] }],
 });
 try {
-  const apiCalls: Record<string, number> = {};
-  const errors: SourceError[] = [];
-  const ctx = { logger: createLogger('quiet', false, () => {}), signal: new AbortController().signal, now: new Date(), baseDir: process.cwd(), error: (error: SourceError) => errors.push(error), apiCalls };
+  const ctx = quietContext();
+  const { apiCalls, errors } = ctx;
   const rssBefore = process.memoryUsage().rss;
   const started = performance.now();
   let items = 0;

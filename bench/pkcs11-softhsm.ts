@@ -1,8 +1,7 @@
 // 5,000 objects on one SoftHSM token (AES keys, RSA and EC pairs), collected through pkcs11js:
 // wall time, PKCS#11 calls per object, peak RSS. Usage: node bench/pkcs11-softhsm.ts [objects=5000]
-import { createLogger } from '../src/cli/logger.ts';
+import { quietContext } from '../test/support/collect.ts';
 import { pkcs11Collector } from '../src/collectors/pkcs11/collector.ts';
-import type { SourceError } from '../src/collectors/types.ts';
 import { createSoftHsm, generateAes, generateEc, openModule, openUserSession } from '../test/support/softhsm.ts';
 
 const count = Number(process.argv[2] ?? 5000);
@@ -27,9 +26,8 @@ try {
   module.close();
   console.log(`seeded ${objects} objects in ${((performance.now() - seedStarted) / 1000).toFixed(1)} s`);
   process.env['BENCH_PIN'] = '1234';
-  const apiCalls: Record<string, number> = {};
-  const errors: SourceError[] = [];
-  const ctx = { logger: createLogger('quiet', false, () => {}), signal: new AbortController().signal, now: new Date(), baseDir: process.cwd(), error: (error: SourceError) => errors.push(error), apiCalls };
+  const ctx = quietContext();
+  const { apiCalls, errors } = ctx;
   const rssBefore = process.memoryUsage().rss;
   const started = performance.now();
   let items = 0;

@@ -1,8 +1,7 @@
 // 5,000 transit keys in a real Vault dev server on loopback, collected at concurrency 1 and at the
 // default: wall time, requests per key, peak RSS. Usage: node bench/vault-transit.ts [keys=5000]
-import { createLogger } from '../src/cli/logger.ts';
+import { quietContext } from '../test/support/collect.ts';
 import { DEFAULT_CONCURRENCY, vaultCollector } from '../src/collectors/vault/collector.ts';
-import type { SourceError } from '../src/collectors/types.ts';
 import { mapBounded } from '../src/util/limit.ts';
 import { ROOT_TOKEN, startVault } from '../test/support/vault-server.ts';
 
@@ -18,9 +17,8 @@ try {
   console.log(`seeded ${count} transit keys in ${((performance.now() - seedStarted) / 1000).toFixed(1)} s`);
   process.env['VAULT_TOKEN'] = ROOT_TOKEN;
   for (const concurrency of [1, DEFAULT_CONCURRENCY]) {
-    const apiCalls: Record<string, number> = {};
-    const errors: SourceError[] = [];
-    const ctx = { logger: createLogger('quiet', false, () => {}), signal: new AbortController().signal, now: new Date(), baseDir: process.cwd(), error: (error: SourceError) => errors.push(error), apiCalls };
+    const ctx = quietContext();
+    const { apiCalls, errors } = ctx;
     const started = performance.now();
     let items = 0;
     for await (const _ of vaultCollector.collect({ id: 'bench', type: 'vault', address: vault.address, mounts: { transit: ['transit'] }, concurrency }, ctx)) items++;

@@ -4,22 +4,15 @@ import tls from 'node:tls';
 import { after, before, describe, test } from 'node:test';
 import { tlsCollector } from '../../src/collectors/tls/collector.ts';
 import type { SourceConfig, SourceError } from '../../src/collectors/types.ts';
-import { createLogger } from '../../src/cli/logger.ts';
+import { quietContext } from '../support/collect.ts';
 import type { InventoryItem } from '../../src/inventory/types.ts';
 import { validator } from '../../src/util/schemas.ts';
 import { makeCert, removeDir, tempDir, type TestCert } from '../support/certs.ts';
 
 async function collect(source: SourceConfig): Promise<{ items: InventoryItem[]; errors: SourceError[] }> {
-  const errors: SourceError[] = [];
   const items: InventoryItem[] = [];
-  const ctx = {
-    logger: createLogger('quiet', false, () => {}),
-    signal: new AbortController().signal,
-    now: new Date(),
-    baseDir: process.cwd(),
-    error: (error: SourceError) => errors.push(error),
-    apiCalls: {},
-  };
+  const ctx = quietContext();
+  const errors = ctx.errors;
   const validate = validator('inventory-item');
   for await (const item of tlsCollector.collect(source, ctx)) {
     // Every collected item must match the published inventory item schema.

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { createLogger } from '../../src/cli/logger.ts';
+import { quietContext } from '../support/collect.ts';
 import type { SourceConfig, SourceError } from '../../src/collectors/types.ts';
 import { x509FilesCollector } from '../../src/collectors/x509/files.ts';
 import type { InventoryItem } from '../../src/inventory/types.ts';
@@ -10,17 +10,10 @@ import { validator } from '../../src/util/schemas.ts';
 import { makeCert, makePkcs7, removeDir, tempDir, type TestCert } from '../support/certs.ts';
 
 async function collect(baseDir: string, paths: string[]): Promise<{ items: InventoryItem[]; errors: SourceError[] }> {
-  const errors: SourceError[] = [];
   const items: InventoryItem[] = [];
   const source: SourceConfig = { id: 'files', type: 'x509-files', paths };
-  const ctx = {
-    logger: createLogger('quiet', false, () => {}),
-    signal: new AbortController().signal,
-    now: new Date(),
-    baseDir,
-    error: (error: SourceError) => errors.push(error),
-    apiCalls: {},
-  };
+  const ctx = quietContext(baseDir);
+  const errors = ctx.errors;
   const validate = validator('inventory-item');
   for await (const item of x509FilesCollector.collect(source, ctx)) {
     // Every collected item must match the published inventory item schema.
