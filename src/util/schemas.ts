@@ -69,7 +69,24 @@ export function describeError(error: ErrorObject): string {
         : `missing "${String(params['tag'])}"`;
     case 'type':
       return `must be ${String(params['type']).replace(',', ' or ')}`;
+    case 'minItems':
+      return Number(params['limit']) === 1 ? 'must list at least one entry' : `must list at least ${String(params['limit'])} entries`;
     default:
       return error.message ?? error.keyword;
   }
+}
+
+const parts = new Map<string, ValidateFunction>();
+
+/** A validator for one part of a schema, by JSON pointer ("#/$defs/source"), for files checked piece by piece. */
+export function partValidator(name: SchemaName, pointer: `#/${string}`): ValidateFunction {
+  const key = `${name}${pointer}`;
+  let validate = parts.get(key);
+  if (!validate) {
+    const root = validator(name).schema as { $id: string };
+    validate = instance().getSchema(`${root.$id}${pointer}`);
+    if (!validate) throw new Error(`schema ${name} has no part ${pointer}`);
+    parts.set(key, validate);
+  }
+  return validate;
 }

@@ -1,11 +1,16 @@
 import path from 'node:path';
-import { InventoryFileError, loadEvidence } from '../../inventory/file.ts';
+import { DEFAULT_MAX_EVIDENCE_FILE_BYTES, InventoryFileError, loadEvidence } from '../../inventory/file.ts';
 import type { Collector, SourceConfig } from '../types.ts';
 
 export interface SnapshotSource extends SourceConfig {
   type: 'snapshot';
   path: string;
+  /** A larger file is reported and not read. */
+  maxFileBytes?: number;
 }
+
+// A file that could not be read at all says why in its code; a readable but invalid one is `snapshot-invalid`.
+const READ_FAILURE_CODES = { unreadable: 'snapshot-invalid', 'not-regular': 'file-not-regular', 'too-large': 'file-too-large' } as const;
 
 /**
  * Replays a saved inventory (or a JSON report's inventory) as a source. Items keep their uid and
@@ -21,10 +26,10 @@ export const snapshotCollector: Collector = {
     const file = path.resolve(ctx.baseDir, config.path);
     let evidence;
     try {
-      evidence = await loadEvidence(file);
+      evidence = await loadEvidence(file, { maxFileBytes: config.maxFileBytes ?? DEFAULT_MAX_EVIDENCE_FILE_BYTES });
     } catch (error) {
       if (!(error instanceof InventoryFileError)) throw error;
-      ctx.error({ code: 'snapshot-invalid', message: error.message, resource: config.path });
+      ctx.error({ code: error.reason ? READ_FAILURE_CODES[error.reason] : 'snapshot-invalid', message: error.message, resource: config.path });
       return;
     }
     for (const saved of evidence.sources) {

@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { canonicalPublicKey, canonicalSignatureAlgorithm, RSA_PSS_OID, type CanonicalKey } from '../../inventory/algorithms.ts';
 import type { CertificateInfo, InventoryItem, Purpose } from '../../inventory/types.ts';
 import { baseItem } from '../../inventory/types.ts';
-import { children, decodeOid, expectTag, readElement, TAG } from './der.ts';
+import { checkNesting, children, decodeOid, DerError, expectTag, readElement, TAG, type DerElement } from './der.ts';
 
 /** Everything the inventory needs from one certificate, independent of where it was found. */
 export interface ParsedCertificate {
@@ -13,8 +13,36 @@ export interface ParsedCertificate {
   commonName: string | null;
 }
 
+/** A certificate that cannot be read, said in our words: node:crypto's own messages mislead (see parseCertificate). */
+export class CertificateError extends Error {}
+
+/** True for the errors parseCertificate throws about its input, as opposed to faults of ours. */
+export function isCertificateError(error: unknown): error is Error {
+  return error instanceof CertificateError || error instanceof DerError;
+}
+
+/**
+ * Reads one DER certificate (bytes after it are ignored: callers that care compare lengths).
+ * Throws CertificateError or DerError saying what is wrong with it.
+ */
 export function parseCertificate(der: Uint8Array): ParsedCertificate {
-  const cert = new X509Certificate(der);
+  const element = certificateStructure(der);
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(element.raw);
+  } catch {
+    // node:crypto retries failed DER as PEM, so its message is always "PEM routines::no start line".
+    throw new CertificateError('not a valid X.509 certificate: its fields do not decode');
+  }
+  try {
+    return fieldsOf(cert, element.raw);
+  } catch (error) {
+    if (isCertificateError(error) || !isOpenSslError(error)) throw error;
+    throw new CertificateError('not a valid X.509 certificate: its fields do not decode');
+  }
+}
+
+function fieldsOf(cert: X509Certificate, der: Uint8Array): ParsedCertificate {
   const { oid, pssHashOid } = signatureAlgorithmOf(der);
   const key = publicKeyOf(cert);
   const fingerprintSha256 = cert.fingerprint256.replaceAll(':', '').toLowerCase();
@@ -62,6 +90,39 @@ export function certificateItem(
       signatureAlgorithmOid: parsed.signatureAlgorithmOid,
     },
   });
+}
+
+const BIT_STRING = 0x03;
+
+// Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue BIT STRING }
+// TBSCertificate ::= SEQUENCE { [0] version OPTIONAL, serialNumber, signature, issuer, validity, subject,
+//                               subjectPublicKeyInfo, ... }
+// Checked here so a damaged certificate is described by what is damaged.
+function certificateStructure(der: Uint8Array): DerElement {
+  const certificate = expectTag(readElement(der), TAG.SEQUENCE, 'a certificate');
+  checkNesting(certificate);
+  const [tbs, algorithm, signature, ...rest] = children(certificate);
+  const fields = children(expectTag(tbs, TAG.SEQUENCE, 'tbsCertificate'));
+  expectTag(algorithm, TAG.SEQUENCE, 'signatureAlgorithm');
+  expectTag(signature, BIT_STRING, 'signatureValue');
+  if (rest.length > 0) throw new CertificateError('unexpected fields after the signature');
+  let index = fields[0]?.tag === TAG.context(0) ? 1 : 0;
+  for (const [tag, name] of TBS_FIELDS) expectTag(fields[index++], tag, `tbsCertificate.${name}`);
+  return certificate;
+}
+
+const TBS_FIELDS: readonly (readonly [number, string])[] = [
+  [TAG.INTEGER, 'serialNumber'],
+  [TAG.SEQUENCE, 'signature'],
+  [TAG.SEQUENCE, 'issuer'],
+  [TAG.SEQUENCE, 'validity'],
+  [TAG.SEQUENCE, 'subject'],
+  [TAG.SEQUENCE, 'subjectPublicKeyInfo'],
+];
+
+function isOpenSslError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('ERR_OSSL');
 }
 
 function publicKeyOf(cert: X509Certificate): CanonicalKey {
@@ -128,6 +189,6 @@ function oneLine(distinguishedName: string): string {
 /** node:crypto prints "Jan  1 00:00:00 2030 GMT"; the inventory wants RFC 3339 UTC. */
 export function rfc3339(openSslDate: string): string {
   const date = new Date(openSslDate);
-  if (Number.isNaN(date.getTime())) throw new Error(`unreadable certificate date "${openSslDate}"`);
+  if (Number.isNaN(date.getTime())) throw new CertificateError(`unreadable certificate date "${openSslDate}"`);
   return date.toISOString().replace('.000Z', 'Z');
 }

@@ -77,3 +77,16 @@ export function decodeOid(value: Uint8Array): string {
   }
   return parts.join('.');
 }
+
+/**
+ * Checks that every constructed element inside `element` nests properly, walking with a stack
+ * rather than recursion so hostile input cannot exhaust ours; throws a DerError saying what is wrong.
+ */
+export function checkNesting(element: DerElement, maxDepth = 32): void {
+  const stack: { element: DerElement; depth: number }[] = [{ element, depth: 1 }];
+  for (let next = stack.pop(); next; next = stack.pop()) {
+    if ((next.element.tag & 0x20) === 0) continue;
+    if (next.depth > maxDepth) throw new DerError(`DER elements nested deeper than ${maxDepth} levels`);
+    for (const child of children(next.element)) stack.push({ element: child, depth: next.depth + 1 });
+  }
+}

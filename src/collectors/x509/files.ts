@@ -1,25 +1,26 @@
-import { glob, readFile, stat } from 'node:fs/promises';
+import { glob, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { InventoryItem } from '../../inventory/types.ts';
 import { displayPath, posix } from '../../util/paths.ts';
+import { FileReadError, MIB, readRegularFile } from '../../util/read-regular-file.ts';
 import type { CollectContext, Collector, SourceConfig } from '../types.ts';
-import { certificateItem, parseCertificate } from './certificate.ts';
-import { looksLikePkcs7, certificatesFromPkcs7 } from './pkcs7.ts';
-import { certificateBlocks } from './pem.ts';
+import { certificateItem } from './certificate.ts';
+import { readCertificateFile, type CertificateFileContents } from './certificate-file.ts';
 
 export interface X509FilesSource extends SourceConfig {
   type: 'x509-files';
   paths: string[];
+  /** Files larger than this are reported and skipped; a certificate bundle is far smaller. */
+  maxFileBytes?: number;
 }
 
-/** One certificate found in a file, with where it sits so reports can point at the lines. */
-interface FoundCertificate {
-  der: Uint8Array;
-  format: 'pem' | 'der' | 'pkcs7-pem' | 'pkcs7-der';
-  startLine: number;
-  endLine: number;
-  endColumn: number;
-}
+export const DEFAULT_MAX_CERTIFICATE_FILE_BYTES = 10 * MIB;
+
+/** Kernel and device trees: walking them can take forever and reading them can block; no certificate lives there. */
+const SYSTEM_ROOTS = ['/proc', '/sys', '/dev'];
+
+/** How many problems of one file its error message lists; the rest are counted. */
+const PROBLEMS_SHOWN = 3;
 
 export const x509FilesCollector: Collector = {
   type: 'x509-files',
@@ -38,18 +39,36 @@ export const x509FilesCollector: Collector = {
 async function matchFiles(patterns: string[], ctx: CollectContext): Promise<string[]> {
   const found = new Set<string>();
   for (const pattern of patterns) {
+    const skipped = new Set<string>();
     let matched = 0;
-    for await (const entry of glob(pattern, { cwd: ctx.baseDir })) {
-      const absolute = path.resolve(ctx.baseDir, entry);
-      try {
-        if (!(await stat(absolute)).isFile()) continue;
-      } catch {
-        // A dangling link or a vanished file: keep it, so reading it reports the error by name.
+    const root = systemRootOf(staticBase(pattern, ctx.baseDir));
+    if (root) {
+      skipped.add(root);
+    } else {
+      for await (const entry of glob(globPattern(pattern, ctx.baseDir), { cwd: ctx.baseDir, exclude: pruneSystemRoots(ctx.baseDir, skipped) })) {
+        const absolute = path.resolve(ctx.baseDir, entry);
+        const system = systemRootOf(absolute);
+        if (system) {
+          skipped.add(system);
+          continue;
+        }
+        try {
+          if ((await stat(absolute)).isDirectory()) continue;
+        } catch {
+          // A dangling link or a vanished file: keep it, so reading it reports the error by name.
+        }
+        // FIFOs, devices and sockets are kept too: reading refuses them and says so.
+        found.add(absolute);
+        matched++;
       }
-      found.add(absolute);
-      matched++;
     }
-    if (matched === 0) {
+    if (skipped.size > 0) {
+      ctx.error({
+        code: 'system-path-skipped',
+        message: `"${pattern}": ${[...skipped].sort().join(', ')} skipped: kernel and device files are never read`,
+        resource: pattern,
+      });
+    } else if (matched === 0) {
       ctx.error({
         code: 'no-files-matched',
         message: `no file matches "${pattern}" (relative to ${displayPath(ctx.baseDir)})`,
@@ -60,6 +79,41 @@ async function matchFiles(patterns: string[], ctx: CollectContext): Promise<stri
   return [...found].sort();
 }
 
+/** The folder a pattern starts from: its leading segments without glob syntax. */
+function staticBase(pattern: string, baseDir: string): string {
+  const literal: string[] = [];
+  for (const segment of pattern.split('/')) {
+    if (/[*?[\]{}()!+@]/.test(segment)) break;
+    literal.push(segment);
+  }
+  return path.resolve(baseDir, literal.length === 0 ? '.' : literal.join('/') || '/');
+}
+
+/**
+ * Keeps the walk out of /proc, /sys and /dev (a `/**` pattern would otherwise wander into them).
+ * node's glob asks about an entry twice, by bare name and then by path; only the path can be judged,
+ * and it is a path whenever it holds a separator (see globPattern for the one case it would not).
+ */
+function pruneSystemRoots(baseDir: string, skipped: Set<string>): (entry: string) => boolean {
+  return (entry) => {
+    if (!entry.includes('/')) return false;
+    const root = systemRootOf(path.resolve(baseDir, entry));
+    if (root) skipped.add(root);
+    return root !== null;
+  };
+}
+
+/** From "/", a relative pattern would yield entries such as "proc" that look like bare names: make it absolute. */
+function globPattern(pattern: string, baseDir: string): string {
+  return baseDir === '/' && !path.isAbsolute(pattern) ? `/${pattern}` : pattern;
+}
+
+function systemRootOf(absolute: string): string | null {
+  return SYSTEM_ROOTS.find((root) => absolute === root || absolute.startsWith(`${root}/`)) ?? null;
+}
+
+const READ_FAILURE_CODES = { unreadable: 'file-unreadable', 'not-regular': 'file-not-regular', 'too-large': 'file-too-large' } as const;
+
 async function* certificatesInFile(
   file: string,
   source: X509FilesSource,
@@ -68,41 +122,37 @@ async function* certificatesInFile(
   const shown = displayPath(file);
   let bytes: Buffer;
   try {
-    bytes = await readFile(file);
+    bytes = await readRegularFile(file, source.maxFileBytes ?? DEFAULT_MAX_CERTIFICATE_FILE_BYTES);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
-    ctx.error({ code: 'file-unreadable', message: `${shown}: cannot read file (${code})`, resource: shown });
+    if (!(error instanceof FileReadError)) throw error;
+    ctx.error({ code: READ_FAILURE_CODES[error.reason], message: `${shown}: ${error.message}`, resource: shown });
     return;
   }
-  let certificates: FoundCertificate[];
+  let contents: CertificateFileContents;
   try {
-    certificates = certificatesIn(bytes);
+    contents = readCertificateFile(bytes);
   } catch (error) {
-    ctx.error({ code: 'certificate-invalid', message: `${shown}: ${(error as Error).message}`, resource: shown });
+    // A fault of ours, not of the file: still this file's error, never the end of the source.
+    ctx.error({ code: 'certificate-invalid', message: `${shown}: cannot be read as a certificate file (${(error as Error).message})`, resource: shown });
     return;
   }
-  if (certificates.length === 0) {
-    ctx.logger.debug(`${shown}: no certificate in file, skipped`);
+  const { certificates, problems, problemCount, skipped } = contents;
+  if (problems.length > 0) {
+    const listed = problems.slice(0, PROBLEMS_SHOWN).map((problem) => problem.message).join('; ');
+    const more = problemCount - Math.min(problems.length, PROBLEMS_SHOWN);
+    ctx.error({ code: problems[0]!.code, message: `${shown}: ${listed}${more > 0 ? ` (and ${more} more problems)` : ''}`, resource: shown });
+  }
+  if (certificates.length === 0 && problems.length === 0) {
+    ctx.logger.debug(`${shown}: no certificate, only ${[...new Set(skipped)].join(', ')} blocks; skipped without decoding them`);
     return;
   }
   const uidPath = posix(path.relative(ctx.baseDir, file)) || path.basename(file);
   const seen = new Set<string>();
-  for (const [index, found] of certificates.entries()) {
-    let parsed;
-    try {
-      parsed = parseCertificate(found.der);
-    } catch (error) {
-      ctx.error({
-        code: 'certificate-invalid',
-        message: `${shown}: certificate ${index + 1} (line ${found.startLine}) cannot be parsed: ${(error as Error).message}`,
-        resource: shown,
-      });
-      continue;
-    }
-    const uid = `${uidPath}#sha256:${parsed.certificate.fingerprintSha256}`;
+  for (const found of certificates) {
+    const uid = `${uidPath}#sha256:${found.parsed.certificate.fingerprintSha256}`;
     if (seen.has(uid)) continue;
     seen.add(uid);
-    yield certificateItem(parsed, {
+    yield certificateItem(found.parsed, {
       uid,
       provider: 'x509-file',
       sourceId: source.id,
@@ -110,30 +160,9 @@ async function* certificatesInFile(
       evidence: {
         file: shown,
         format: found.format,
-        indexInFile: index,
+        indexInFile: found.index,
         region: { startLine: found.startLine, endLine: found.endLine, endColumn: found.endColumn },
       },
     });
   }
-}
-
-function certificatesIn(bytes: Buffer): FoundCertificate[] {
-  const text = bytes.toString('latin1');
-  if (text.includes('-----BEGIN ')) {
-    const blocks = certificateBlocks(text);
-    return blocks.flatMap((block): FoundCertificate[] => {
-      const region = { startLine: block.startLine, endLine: block.endLine, endColumn: block.endColumn };
-      if (block.label === 'PKCS7') {
-        return certificatesFromPkcs7(block.der).map((der) => ({ der, format: 'pkcs7-pem' as const, ...region }));
-      }
-      return [{ der: block.der, format: 'pem' as const, ...region }];
-    });
-  }
-  const region = { startLine: 1, endLine: 1, endColumn: 2 };
-  if (looksLikePkcs7(bytes)) {
-    return certificatesFromPkcs7(bytes).map((der) => ({ der, format: 'pkcs7-der' as const, ...region }));
-  }
-  if (bytes.length === 0) throw new Error('empty file');
-  // Anything else must be one DER certificate; parseCertificate reports what is wrong with it.
-  return [{ der: bytes, format: 'der', ...region }];
 }
