@@ -20,8 +20,19 @@ export function toCsv(report: Report): string {
   return [COLUMNS as readonly string[], ...rows].map((row) => row.map(field).join(',')).join('\r\n') + '\r\n';
 }
 
-function field(value: string): string {
-  // A leading = + - @ would run as a formula in a spreadsheet; a quote-prefixed cell is inert text.
-  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-  return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
+/**
+ * A cell a spreadsheet would run as a formula: one that starts with = + - @ (or their fullwidth
+ * forms, which some spreadsheets fold to ASCII), after any whitespace, or in which any segment
+ * does: a spreadsheet that splits on ; , tab or line breaks (locale settings, careless imports)
+ * would turn the segment into a cell of its own.
+ */
+const FORMULA = /(?:^|[;,\t\r\n])\s*[=+\-@\uFF1D\uFF0B\uFF0D\uFF20]/u;
+
+function field(value: unknown): string {
+  // Fields are typed, but a crafted report can hold anything.
+  const text = String(value);
+  // A quote-prefixed cell is inert text; a leading tab or CR alone is how some injections start.
+  const safe = FORMULA.test(text) || /^[\t\r\n]/.test(text) ? `'${text}` : text;
+  // Quoting a ; keeps the cell whole for a spreadsheet whose locale splits on it.
+  return /[",;\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
 }

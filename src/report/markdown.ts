@@ -1,27 +1,33 @@
 import { SEVERITIES } from '../config/types.ts';
 import { bySeverity } from '../findings/outcome.ts';
+import { markdownCode, markdownText, markdownToken } from '../util/escape-markdown.ts';
 import type { Report } from './types.ts';
 
 const TOP = 20;
 
-/** A PR-comment-sized summary: verdict, counts by severity and rule, top findings, sources. */
+/**
+ * A PR-comment-sized summary: verdict, counts by severity and rule, top findings, sources.
+ * Every value from the report is escaped (a report can be crafted, a file name can be anything):
+ * identifiers as code spans, free text with its Markdown characters made inert.
+ */
 export function toMarkdown(report: Report): string {
   const lines: string[] = [];
   const standing = report.findings.filter((finding) => !finding.waiver && finding.baselineState !== 'absent');
   const verdict = report.summary.compliant
     ? standing.length === 0
       ? 'Compliant'
-      : `Passed: no finding at or above the threshold (fail-on: ${report.scan.failOn})`
+      : `Passed: no finding at or above the threshold (fail-on: ${token(report.scan.failOn, 'text')})`
     : report.summary.exitCode === 3
       ? 'Incomplete: some sources were not fully collected'
-      : `Not compliant (fail-on: ${report.scan.failOn})`;
-  lines.push(`# keydrift report: ${report.scan.configName}`, '');
-  lines.push(`**${verdict}.** ${report.summary.items} items from ${report.sources.length} sources, ${standing.length} findings` +
-    (report.summary.waived ? `, ${report.summary.waived} waived` : '') + `.`, '');
-  lines.push(`Evaluated at ${report.scan.now} with profile \`${report.scan.policy.profile}\`.`, '');
+      : `Not compliant (fail-on: ${token(report.scan.failOn, 'text')})`;
+  // The title reads better as text than as code; escaped, it is just as inert.
+  lines.push(`# keydrift report: ${text(report.scan.configName)}`, '');
+  lines.push(`**${verdict}.** ${text(report.summary.items)} items from ${report.sources.length} sources, ${standing.length} findings` +
+    (report.summary.waived ? `, ${text(report.summary.waived)} waived` : '') + `.`, '');
+  lines.push(`Evaluated at ${text(report.scan.now)} with profile ${code(report.scan.policy.profile, 'text')}.`, '');
 
   lines.push('## Findings by severity', '', '| severity | findings |', '|---|---:|');
-  for (const severity of SEVERITIES) lines.push(`| ${severity} | ${report.summary.findings[severity]} |`);
+  for (const severity of SEVERITIES) lines.push(`| ${severity} | ${text(report.summary.findings[severity])} |`);
   lines.push('');
 
   const byRule = new Map<string, { title: string; count: number; severity: string }>();
@@ -33,14 +39,14 @@ export function toMarkdown(report: Report): string {
   if (byRule.size > 0) {
     lines.push('## Findings by rule', '', '| rule | title | findings |', '|---|---|---:|');
     for (const [rule, entry] of [...byRule.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      lines.push(`| ${rule} | ${cell(entry.title)} | ${entry.count} |`);
+      lines.push(`| ${token(rule)} | ${text(entry.title)} | ${entry.count} |`);
     }
     lines.push('');
     const top = [...standing].sort(bySeverity).slice(0, TOP);
     lines.push(`## Top findings${standing.length > TOP ? ` (${TOP} of ${standing.length})` : ''}`, '');
     lines.push('| severity | rule | resource | message |', '|---|---|---|---|');
     for (const finding of top) {
-      lines.push(`| ${finding.severity} | ${finding.ruleId} | ${cell(finding.resource.name)} | ${cell(finding.message)} |`);
+      lines.push(`| ${token(finding.severity)} | ${token(finding.ruleId)} | ${code(finding.resource.name)} | ${text(finding.message)} |`);
     }
     lines.push('');
   }
@@ -49,44 +55,44 @@ export function toMarkdown(report: Report): string {
 
   lines.push('## Sources', '', '| source | type | status | items | errors |', '|---|---|---|---:|---|');
   for (const source of report.sources) {
-    const errors = source.errors.length === 0 ? '' : source.errors.slice(0, 3).map((error) => cell(error.message)).join('<br>') +
+    const errors = source.errors.length === 0 ? '' : source.errors.slice(0, 3).map((error) => text(error.message)).join('<br>') +
       (source.errors.length > 3 ? `<br>… ${source.errors.length - 3} more` : '');
-    lines.push(`| ${cell(source.id)} | ${source.type} | ${source.status} | ${source.items} | ${errors} |`);
+    lines.push(`| ${code(source.id)} | ${code(source.type)} | ${token(source.status)} | ${text(source.items)} | ${errors} |`);
   }
   lines.push('');
   return lines.join('\n');
 }
 
-/** Table cells: pipes and newlines would break the row; HTML-ish text is escaped. */
-function cell(text: string): string {
-  return text.replaceAll('|', '\\|').replaceAll('\n', ' ').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
-}
+// Fields are typed, but a crafted report can hold anything: everything is a string before escaping.
+const text = (value: unknown) => markdownText(String(value));
+const code = (value: unknown, where: 'table' | 'text' = 'table') => markdownCode(String(value), where);
+const token = (value: unknown, where: 'table' | 'text' = 'table') => markdownToken(String(value), where);
 
 function driftSection(report: Report): string[] {
   const drift = report.drift!;
-  const lines = [`## Since the baseline${drift.baselineNow ? ` (${drift.baselineNow})` : ''}`, ''];
-  lines.push(`${report.summary.new} new findings, ${report.summary.fixed} fixed; ${drift.added.length} items added, ${drift.removed.length} removed, ${drift.changed.length} changed.`, '');
+  const lines = [`## Since the baseline${drift.baselineNow ? ` (${text(drift.baselineNow)})` : ''}`, ''];
+  lines.push(`${text(report.summary.new)} new findings, ${text(report.summary.fixed)} fixed; ${drift.added.length} items added, ${drift.removed.length} removed, ${drift.changed.length} changed.`, '');
   const fresh = report.findings.filter((finding) => finding.baselineState === 'new' && !finding.waiver).sort(bySeverity);
   const fixed = report.findings.filter((finding) => finding.baselineState === 'absent').sort(bySeverity);
   if (fresh.length > 0) {
     lines.push('### New findings', '', '| severity | rule | resource | remediation |', '|---|---|---|---|');
-    for (const finding of fresh.slice(0, TOP)) lines.push(`| ${finding.severity} | ${finding.ruleId} | ${cell(finding.resource.name)} | ${cell(finding.remediation.text)} |`);
+    for (const finding of fresh.slice(0, TOP)) lines.push(`| ${token(finding.severity)} | ${token(finding.ruleId)} | ${code(finding.resource.name)} | ${text(finding.remediation.text)} |`);
     if (fresh.length > TOP) lines.push(`| | | … ${fresh.length - TOP} more | |`);
     lines.push('');
   }
   if (fixed.length > 0) {
     lines.push('### Fixed findings', '', '| severity | rule | resource |', '|---|---|---|');
-    for (const finding of fixed.slice(0, TOP)) lines.push(`| ${finding.severity} | ${finding.ruleId} | ${cell(finding.resource.name)} |`);
+    for (const finding of fixed.slice(0, TOP)) lines.push(`| ${token(finding.severity)} | ${token(finding.ruleId)} | ${code(finding.resource.name)} |`);
     if (fixed.length > TOP) lines.push(`| | … ${fixed.length - TOP} more | |`);
     lines.push('');
   }
   if (drift.added.length + drift.removed.length + drift.changed.length > 0) {
     lines.push('### Inventory drift', '');
-    for (const item of drift.added.slice(0, TOP)) lines.push(`- added: ${cell(item.name)} (${cell(item.uid)})`);
-    for (const item of drift.removed.slice(0, TOP)) lines.push(`- removed: ${cell(item.name)} (${cell(item.uid)})`);
+    for (const item of drift.added.slice(0, TOP)) lines.push(`- added: ${code(item.name, 'text')} (${code(item.uid, 'text')})`);
+    for (const item of drift.removed.slice(0, TOP)) lines.push(`- removed: ${code(item.name, 'text')} (${code(item.uid, 'text')})`);
     for (const item of drift.changed.slice(0, TOP)) {
       const changes = Object.entries(item.changes).map(([field, change]) => `${field} ${JSON.stringify(change.before)} → ${JSON.stringify(change.after)}`);
-      lines.push(`- changed: ${cell(item.name)}: ${cell(changes.join('; '))}`);
+      lines.push(`- changed: ${code(item.name, 'text')}: ${text(changes.join('; '))}`);
     }
     lines.push('');
   }

@@ -120,8 +120,8 @@ describe('baseline drift', () => {
     assert.deepEqual(sarif.runs[0]!.properties.drift, { new: 3, fixed: 2, added: 1, removed: 1, changed: 2, baselineNow: '2026-10-01T00:00:00.000Z' });
     const md = (await import('node:fs')).readFileSync(path.join(current, 'keydrift.md'), 'utf8');
     assert.match(md, /## Since the baseline \(2026-10-01T00:00:00.000Z\)/);
-    assert.match(md, /### Fixed findings[\s\S]*KD-ROT-001 \| rotation-fixed/);
-    assert.match(md, /- changed: period-changed: rotation\.periodDays 365 → 730/);
+    assert.match(md, /### Fixed findings[\s\S]*KD-ROT-001 \| `rotation-fixed`/);
+    assert.match(md, /- changed: `period-changed`: rotation\.periodDays 365 → 730/);
   });
 
   test('--fail-on-new-only fails only for new findings at or above the threshold', async () => {

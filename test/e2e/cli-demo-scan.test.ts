@@ -104,7 +104,7 @@ describe('keydrift scan on the bundled demo', () => {
     assert.match(md, /\| high \| 9 \|/);
     assert.match(md, /\| KD-CRT-002 \| Certificate expires soon \| 3 \|/);
     assert.match(md, /## Top findings/);
-    assert.match(md, /\| demo-certs \| x509-files \| ok \| 14 \|/);
+    assert.match(md, /\| `demo-certs` \| `x509-files` \| ok \| 14 \|/);
   });
 
   test('evaluate re-derives exactly the same findings from the report alone', async () => {

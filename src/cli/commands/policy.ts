@@ -6,6 +6,7 @@ import { displayPath } from '../../util/paths.ts';
 import { parse, UsageError } from '../options.ts';
 import { help } from './scan.ts';
 import { optionalConfig } from './shared.ts';
+import { terminalLine, terminalLines } from '../../util/terminal.ts';
 
 export const POLICY_HELP = `Usage: keydrift policy test [--config FILE] [--coverage] [--threshold N] [FOLDER...]
        keydrift policy build [FOLDER --output FILE]
@@ -38,8 +39,8 @@ export async function policy(argv: string[]): Promise<number> {
       coverage: Boolean(values['coverage']) || threshold !== undefined,
       ...(threshold === undefined ? {} : { threshold }),
     });
-    process.stdout.write(run.stdout);
-    process.stderr.write(run.stderr);
+    process.stdout.write(terminalLines(run.stdout));
+    process.stderr.write(terminalLines(run.stderr));
     return run.status === 0 ? 0 : 1;
   }
   throw new UsageError(`unknown policy subcommand "${sub}"; expected test or build`);
@@ -49,15 +50,15 @@ async function build(folders: string[], output: string | undefined, quiet: boole
   if (folders.length === 0) {
     const target = output ?? 'policies/bundle.tar.gz';
     const run = buildBuiltinBundle(target);
-    process.stderr.write(run.stderr);
+    process.stderr.write(terminalLines(run.stderr));
     if (run.status !== 0) return 2;
-    if (!quiet) process.stdout.write(`keydrift: built ${target}\n`);
+    if (!quiet) process.stdout.write(`${terminalLine(`keydrift: built ${target}`)}\n`);
     return 0;
   }
   if (folders.length > 1) throw new UsageError('policy build takes one FOLDER at a time');
   if (!output) throw new UsageError('policy build FOLDER needs --output FILE.tar.gz');
   await buildCustomBundle(path.resolve(folders[0]!), path.resolve(output));
-  if (!quiet) process.stdout.write(`keydrift: built ${displayPath(output)} from ${displayPath(folders[0]!)}\n`);
+  if (!quiet) process.stdout.write(`${terminalLine(`keydrift: built ${displayPath(output)} from ${displayPath(folders[0]!)}`)}\n`);
   return 0;
 }
 

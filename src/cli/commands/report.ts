@@ -6,6 +6,7 @@ import { mergeReports, MergeError } from '../../report/merge.ts';
 import { displayPath } from '../../util/paths.ts';
 import { COMMON_HELP, COMMON_OPTIONS, parse, parseFormats, UsageError } from '../options.ts';
 import { help } from './scan.ts';
+import { terminalLine } from '../../util/terminal.ts';
 
 export const REPORT_HELP = `Usage: keydrift report --from REPORT.json --format LIST [--out DIR]
        keydrift report --merge SHARD.json SHARD.json... --format LIST [--out DIR] [--name NAME]
@@ -32,14 +33,14 @@ export async function report(argv: string[]): Promise<number> {
       throw error;
     }
     const files = await writeReports(merged, formats, (values['out'] as string | undefined) ?? 'reports');
-    if (!values['quiet']) process.stdout.write(`keydrift: merged ${shards.length} shards (${merged.summary.items} items, exit ${merged.summary.exitCode}) -> ${files.map((file) => displayPath(file)).join(', ')}\n`);
+    if (!values['quiet']) process.stdout.write(`${terminalLine(`keydrift: merged ${shards.length} shards (${merged.summary.items} items, exit ${merged.summary.exitCode}) -> ${files.map((file) => displayPath(file)).join(', ')}`)}\n`);
     return merged.summary.exitCode;
   }
   const from = values['from'] as string | undefined;
   if (!from) throw new UsageError('report needs --from REPORT.json (or --merge SHARD.json...)');
   const saved = await readReport(from);
   const files = await writeReports(saved, formats, (values['out'] as string | undefined) ?? 'reports');
-  if (!values['quiet']) process.stdout.write(`keydrift: ${files.map((file) => displayPath(file)).join(', ')}\n`);
+  if (!values['quiet']) process.stdout.write(`${terminalLine(`keydrift: ${files.map((file) => displayPath(file)).join(', ')}`)}\n`);
   return 0;
 }
 

@@ -9,6 +9,7 @@ import { writeReports } from '../../report/write.ts';
 import type { Logger } from '../logger.ts';
 import { parseFailOn, parseFormats, UsageError, type Values } from '../options.ts';
 import { displayPath } from '../../util/paths.ts';
+import { terminalLine } from '../../util/terminal.ts';
 import { countBySeverity, exitCodeFor } from '../../findings/outcome.ts';
 
 export const DEFAULT_FORMATS: Format[] = ['json', 'sarif', 'md'];
@@ -109,5 +110,5 @@ export function summaryText(report: Report, files: string[]): string {
     `sources: ${sources || 'none'}`,
     `reports: ${files.map((file) => displayPath(file)).join(', ')}`,
     '',
-  ].join('\n');
+  ].map(terminalLine).join('\n'); // ids, statuses and paths are data: one escaped line each
 }
