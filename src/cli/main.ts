@@ -7,6 +7,9 @@ import { PolicyError } from '../engine/engine.ts';
 import { UnknownRuleError } from '../findings/assemble.ts';
 import { EXIT } from '../findings/outcome.ts';
 import { TOOL } from '../inventory/file.ts';
+import { hasAbandonedWork } from '../util/abandoned.ts';
+import { redact, registerEnvironmentSecrets } from '../util/redact.ts';
+import { terminalLine } from '../util/terminal.ts';
 import { evaluate } from './commands/evaluate.ts';
 import { inventory } from './commands/inventory.ts';
 import { policy } from './commands/policy.ts';
@@ -33,6 +36,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = { scan, in
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   const verbose = rest.includes('--verbose') || rest.includes('-v');
+  registerEnvironmentSecrets();
   try {
     if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
       process.stdout.write(MAIN_HELP + '\n');
@@ -52,7 +56,8 @@ export async function main(argv: string[]): Promise<number> {
 
 /** One clear line per problem, exit 2; a stack trace only with --verbose. */
 function reportError(error: unknown, verbose: boolean, command: string | undefined): number {
-  const write = (line: string) => process.stderr.write(`keydrift: ${line}\n`);
+  // Messages name files and ids from data: redacted and escaped like every logger line.
+  const write = (line: string) => process.stderr.write(`keydrift: ${terminalLine(redact(line))}\n`);
   if (error instanceof ConfigError) {
     for (const problem of error.problems) write(problem);
   } else if (error instanceof UsageError) {
@@ -63,7 +68,9 @@ function reportError(error: unknown, verbose: boolean, command: string | undefin
   } else {
     write(`error: ${error instanceof Error ? error.message : String(error)}`);
   }
-  if (verbose && error instanceof Error && error.stack) process.stderr.write(error.stack + '\n');
+  if (verbose && error instanceof Error && error.stack) {
+    for (const line of redact(error.stack).split('\n')) process.stderr.write(terminalLine(line) + '\n');
+  }
   return EXIT.usage;
 }
 
@@ -80,5 +87,8 @@ function invokedDirectly(): boolean {
 }
 
 if (invokedDirectly()) {
-  process.exitCode = await main(process.argv.slice(2));
+  const code = await main(process.argv.slice(2));
+  // Reports are written; work cut off by --timeout must not keep the process alive.
+  if (hasAbandonedWork()) process.exit(code);
+  process.exitCode = code;
 }

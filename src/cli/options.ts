@@ -80,3 +80,26 @@ export function parseNow(text: string | undefined): Date | undefined {
   }
   return date;
 }
+
+/** Options of the commands that collect (scan, inventory). */
+export const COLLECT_OPTIONS = {
+  timeout: { type: 'string' },
+} as const satisfies ParseArgsConfig['options'];
+
+export const COLLECT_HELP = `  --timeout DURATION     deadline for the whole collection (e.g. 90s, 15m, 1h; a bare number is seconds):
+                         sources still running then are reported incomplete (KD-GOV-003) and the
+                         reports are still written`;
+
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** `--timeout`: a positive duration in milliseconds. */
+export function parseTimeout(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const match = DURATION.exec(text.trim());
+  const ms = match ? Number(match[1]) * UNIT_MS[match[2] ?? 's']! : NaN;
+  if (!Number.isFinite(ms) || ms <= 0 || ms > 7 * 24 * 3_600_000) {
+    throw new UsageError(`--timeout: "${text}" is not a duration such as 90s, 15m or 1h`);
+  }
+  return Math.round(ms);
+}

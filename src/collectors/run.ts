@@ -3,7 +3,9 @@ import { ConfigError } from '../config/load.ts';
 import type { Config } from '../config/types.ts';
 import type { SourceStatus } from '../findings/types.ts';
 import type { InventoryItem } from '../inventory/types.ts';
+import { markAbandoned } from '../util/abandoned.ts';
 import { displayPath } from '../util/paths.ts';
+import { redact } from '../util/redact.ts';
 import { assignTier } from './tiers.ts';
 import { COLLECTORS } from './registry.ts';
 import type { SourceError } from './types.ts';
@@ -13,70 +15,133 @@ export interface Collected {
   sources: SourceStatus[];
 }
 
+export interface CollectOptions {
+  logger: Logger;
+  now: Date;
+  signal?: AbortSignal;
+  /** The whole scan's deadline in milliseconds (`--timeout`): sources still running then are cut off and reported. */
+  timeoutMs?: number;
+}
+
 /**
  * Runs every configured source. A source that throws or reports errors is `partial` (some items)
  * or `failed` (none): it is never silently empty, and one source's failure never stops another.
  */
-export async function collectAll(config: Config, options: { logger: Logger; now: Date; signal?: AbortSignal }): Promise<Collected> {
+export async function collectAll(config: Config, options: CollectOptions): Promise<Collected> {
   const items: InventoryItem[] = [];
   const sources: SourceStatus[] = [];
   const seen = new Set<string>();
   const configFile = displayPath(config.file);
   // Refuse before collecting anything: a half-run scan is worse than a clear "no".
+  if (config.sources.length === 0) {
+    // Nothing scanned must never read as "compliant". (evaluate may still use such a config for its policy.)
+    throw new ConfigError([`${configFile}: sources: lists no source, so there is nothing to scan; add at least one`]);
+  }
   for (const source of config.sources) {
     if (!COLLECTORS.has(source.type)) {
       throw new ConfigError([`${configFile}: source "${source.id}": type ${source.type} has no collector in this build of keydrift`]);
     }
   }
-  for (const source of config.sources) {
-    const collector = await COLLECTORS.get(source.type)!();
-    const errors: SourceError[] = [];
-    const apiCalls: Record<string, number> = {};
-    let count = 0;
-    let yielded = 0;
-    const started = Date.now();
+  const deadline = scanDeadline(options);
+  try {
+    for (const source of config.sources) {
+      sources.push(await collectSource(source, config, options, deadline, { items, seen }));
+    }
+  } finally {
+    deadline.clear();
+  }
+  return { items, sources };
+}
+
+interface Deadline {
+  signal: AbortSignal;
+  /** Resolves when the deadline passes (never, without one). */
+  passed: Promise<void>;
+  describe(): string;
+  clear(): void;
+}
+
+function scanDeadline(options: CollectOptions): Deadline {
+  const controller = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
+  const passed = new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+  const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => controller.abort(), options.timeoutMs);
+  return {
+    signal,
+    passed,
+    describe: () => (options.timeoutMs === undefined ? 'the scan was stopped' : `the scan's --timeout (${options.timeoutMs / 1000} s) passed`),
+    clear: () => clearTimeout(timer),
+  };
+}
+
+async function collectSource(
+  source: Config['sources'][number],
+  config: Config,
+  options: CollectOptions,
+  deadline: Deadline,
+  into: { items: InventoryItem[]; seen: Set<string> },
+): Promise<SourceStatus> {
+  const configFile = displayPath(config.file);
+  const collector = await COLLECTORS.get(source.type)!();
+  const errors: SourceError[] = [];
+  const apiCalls: Record<string, number> = {};
+  let closed = false;
+  // Errors are stored and printed redacted: a backend may have echoed a credential into them.
+  const report = (error: SourceError) => {
+    // A collector cut off by the deadline may still report on its way out; its source is already judged.
+    if (closed) return;
+    const clean: SourceError = { ...error, message: redact(error.message), ...(error.resource !== undefined ? { resource: redact(error.resource) } : {}) };
+    errors.push(clean);
+    options.logger.warn(`${source.id}: ${clean.message}`);
+  };
+  let count = 0;
+  let yielded = 0;
+  const started = Date.now();
+  if (deadline.signal.aborted) {
+    report({ code: 'scan-timeout', message: `not collected: ${deadline.describe()} before this source started`, resource: source.id });
+  } else {
     options.logger.info(`collecting ${source.id} (${source.type})`);
+    const collecting = collector.collect(source, { logger: options.logger, signal: deadline.signal, now: options.now, baseDir: config.baseDir, error: report, apiCalls });
+    const iterator = collecting[Symbol.asyncIterator]();
+    const stopped = deadline.passed.then(() => 'deadline' as const);
     try {
-      const iterable = collector.collect(source, {
-        logger: options.logger,
-        signal: options.signal ?? new AbortController().signal,
-        now: options.now,
-        baseDir: config.baseDir,
-        error: (error) => {
-          errors.push(error);
-          options.logger.warn(`${source.id}: ${error.message}`);
-        },
-        apiCalls,
-      });
-      for await (const item of iterable) {
+      for (;;) {
+        const next = await Promise.race([iterator.next(), stopped]);
+        if (next === 'deadline') {
+          report({ code: 'scan-timeout', message: `collection stopped: ${deadline.describe()}; what was collected before is kept`, resource: source.id });
+          // The collector may be stuck in a call that ignores the signal: let it go, and exit without waiting for it.
+          markAbandoned();
+          iterator.return?.(undefined).catch(() => undefined);
+          break;
+        }
+        if (next.done) break;
+        const item = next.value;
         yielded++;
-        if (seen.has(item.uid)) {
+        if (into.seen.has(item.uid)) {
           options.logger.debug(`${source.id}: ${item.uid} already collected, skipped`);
           continue;
         }
-        seen.add(item.uid);
-        items.push(assignTier(item, config.tiers ?? []));
+        into.seen.add(item.uid);
+        into.items.push(assignTier(item, config.tiers ?? []));
         count++;
       }
     } catch (error) {
-      const message = `${source.id}: collection stopped: ${(error as Error).message}`;
-      errors.push({ code: 'collector-error', message });
-      options.logger.warn(message);
+      report({ code: 'collector-error', message: `collection stopped: ${(error as Error).message}` });
     }
-    // An item another source already collected still counts toward this source's coverage.
-    const status = errors.length === 0 ? 'ok' : yielded > 0 ? 'partial' : 'failed';
-    options.logger.debug(`${source.id}: ${count} items, ${status}, ${Date.now() - started} ms`);
-    sources.push({
-      id: source.id,
-      type: source.type,
-      status,
-      items: count,
-      errors,
-      declaredAt: { file: configFile, region: config.regions[source.id] ?? config.regions['$config']! },
-      ...(Object.keys(apiCalls).length > 0 ? { apiCalls: sortedCounts(apiCalls) } : {}),
-    });
   }
-  return { items, sources };
+  closed = true;
+  // An item another source already collected still counts toward this source's coverage.
+  const status = errors.length === 0 ? 'ok' : yielded > 0 ? 'partial' : 'failed';
+  options.logger.debug(`${source.id}: ${count} items, ${status}, ${Date.now() - started} ms`);
+  return {
+    id: source.id,
+    type: source.type,
+    status,
+    items: count,
+    errors,
+    declaredAt: { file: configFile, region: config.regions[source.id] ?? config.regions['$config']! },
+    ...(Object.keys(apiCalls).length > 0 ? { apiCalls: sortedCounts(apiCalls) } : {}),
+  };
 }
 
 function sortedCounts(counts: Record<string, number>): Record<string, number> {

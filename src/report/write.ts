@@ -1,6 +1,8 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Format } from '../config/types.ts';
+import { writeFileAtomic } from '../util/atomic-write.ts';
+import { redactLive } from '../util/redact.ts';
 import { toCsv } from './csv.ts';
 import { toHtml } from './html.ts';
 import { toMarkdown } from './markdown.ts';
@@ -35,12 +37,9 @@ export function render(report: Report, format: Format): string {
  * failure never leaves a half-written report next to complete ones.
  */
 export async function writeReports(report: Report, formats: readonly Format[], outDir: string): Promise<string[]> {
-  const rendered = formats.map((format) => [path.join(outDir, FILE_NAMES[format]), render(report, format)] as const);
+  // Last line of defence: a credential this process holds never reaches a file, whatever path it took.
+  const rendered = formats.map((format) => [path.join(outDir, FILE_NAMES[format]), redactLive(render(report, format))] as const);
   await mkdir(outDir, { recursive: true });
-  for (const [file, text] of rendered) {
-    const temporary = `${file}.${process.pid}.tmp`;
-    await writeFile(temporary, text);
-    await rename(temporary, file);
-  }
+  for (const [file, text] of rendered) await writeFileAtomic(file, text);
   return rendered.map(([file]) => file);
 }

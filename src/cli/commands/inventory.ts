@@ -1,12 +1,15 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { collectAll } from '../../collectors/run.ts';
 import { EXIT } from '../../findings/outcome.ts';
 import { TOOL, type InventoryFile } from '../../inventory/file.ts';
+import { writeFileAtomic } from '../../util/atomic-write.ts';
 import { displayPath } from '../../util/paths.ts';
-import { COMMON_HELP, COMMON_OPTIONS, loggerFor, parse, parseNow } from '../options.ts';
+import { redactLive } from '../../util/redact.ts';
+import { COLLECT_HELP, COLLECT_OPTIONS, COMMON_HELP, COMMON_OPTIONS, loggerFor, parse, parseNow, parseTimeout } from '../options.ts';
 import { configDigest, configFrom } from './shared.ts';
 import { help } from './scan.ts';
+import { terminalLine } from '../../util/terminal.ts';
 
 export const INVENTORY_HELP = `Usage: keydrift inventory [options] [--output FILE]
 
@@ -14,15 +17,17 @@ Collect only, no policies: write the normalized inventory as JSON (default: <out
 --output - writes to stdout). Exit: 0 complete, 3 some source not fully collected, 2 config error.
 
 ${COMMON_HELP}
+${COLLECT_HELP}
   --output FILE          where to write the inventory ("-" for stdout)`;
 
 export async function inventory(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { ...COMMON_OPTIONS, output: { type: 'string', short: 'o' } });
+  const { values } = parse(argv, { ...COMMON_OPTIONS, ...COLLECT_OPTIONS, output: { type: 'string', short: 'o' } });
   if (values['help']) return help(INVENTORY_HELP);
   const logger = loggerFor(values);
   const now = parseNow(values['now'] as string | undefined) ?? new Date();
+  const timeoutMs = parseTimeout(values['timeout'] as string | undefined);
   const config = await configFrom(values);
-  const { items, sources } = await collectAll(config, { logger, now });
+  const { items, sources } = await collectAll(config, { logger, now, ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
   const document: InventoryFile = {
     schemaVersion: '1',
     kind: 'inventory',
@@ -32,15 +37,14 @@ export async function inventory(argv: string[]): Promise<number> {
     sources,
     items,
   };
-  const text = JSON.stringify(document, null, 2) + '\n';
+  const text = redactLive(JSON.stringify(document, null, 2) + '\n');
   const output = (values['output'] as string | undefined) ?? path.join((values['out'] as string | undefined) ?? 'reports', 'keydrift-inventory.json');
   if (output === '-') {
     process.stdout.write(text);
   } else {
     await mkdir(path.dirname(output), { recursive: true });
-    await writeFile(`${output}.tmp`, text);
-    await rename(`${output}.tmp`, output);
-    if (!values['quiet']) process.stdout.write(`keydrift: ${items.length} items from ${sources.length} sources -> ${displayPath(output)}\n`);
+    await writeFileAtomic(output, text);
+    if (!values['quiet']) process.stdout.write(`${terminalLine(`keydrift: ${items.length} items from ${sources.length} sources -> ${displayPath(output)}`)}\n`);
   }
   return sources.every((source) => source.status === 'ok') ? EXIT.compliant : EXIT.incomplete;
 }

@@ -1,8 +1,9 @@
 import { collectAll } from '../../collectors/run.ts';
+import type { Config } from '../../config/types.ts';
 import { effectivePolicy } from '../../config/settings.ts';
 import { displayPath } from '../../util/paths.ts';
 import { evaluateEvidence, loadPolicies } from '../../pipeline.ts';
-import { COMMON_HELP, COMMON_OPTIONS, loggerFor, parse, parseNow, type Values } from '../options.ts';
+import { COLLECT_HELP, COLLECT_OPTIONS, COMMON_HELP, COMMON_OPTIONS, loggerFor, parse, parseNow, parseTimeout, type Values } from '../options.ts';
 import { applyBaseline, configDigest, configFrom, outputChoice, writeAndSummarise } from './shared.ts';
 
 export const SCAN_HELP = `Usage: keydrift scan [options]
@@ -10,10 +11,11 @@ export const SCAN_HELP = `Usage: keydrift scan [options]
 Collect from every source in the config, evaluate the policies, write reports.
 Exit: 0 compliant, 1 findings at or above --fail-on, 2 usage/config/policy error, 3 incomplete.
 
-${COMMON_HELP}`;
+${COMMON_HELP}
+${COLLECT_HELP}`;
 
 export async function scan(argv: string[]): Promise<number> {
-  const { values } = parse(argv, COMMON_OPTIONS);
+  const { values } = parse(argv, { ...COMMON_OPTIONS, ...COLLECT_OPTIONS });
   if (values['help']) return help(SCAN_HELP);
   return runScan(values);
 }
@@ -22,11 +24,12 @@ async function runScan(values: Values): Promise<number> {
   const startedAt = new Date();
   const logger = loggerFor(values);
   const now = parseNow(values['now'] as string | undefined) ?? new Date();
+  const timeoutMs = parseTimeout(values['timeout'] as string | undefined);
   const config = await configFrom(values);
   const choice = outputChoice(values, config);
   const policy = effectivePolicy(config);
-  const policies = await loadPolicies(policy.bundles);
-  const { items, sources } = await collectAll(config, { logger, now });
+  const policies = await loadPolicies(policy.bundles, bundleTimeout(config));
+  const { items, sources } = await collectAll(config, { logger, now, ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
   logger.info(`evaluating ${items.length} items`);
   const report = await applyBaseline(
     await evaluateEvidence({
@@ -44,6 +47,12 @@ async function runScan(values: Values): Promise<number> {
     values,
   );
   return writeAndSummarise(report, choice, logger, Boolean(values['quiet']));
+}
+
+/** `policy.bundleTimeoutMs`: the deadline of each custom bundle's evaluation. */
+export function bundleTimeout(config: Config | null): { timeoutMs?: number } {
+  const timeoutMs = config?.policy?.bundleTimeoutMs;
+  return timeoutMs !== undefined ? { timeoutMs } : {};
 }
 
 export function help(text: string): number {

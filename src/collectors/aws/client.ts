@@ -1,7 +1,8 @@
-import { fromIni, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import { fromIni, fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import { registerSecret } from '../../util/redact.ts';
+import type { CollectContext, SourceConfig } from '../types.ts';
 
 type AwsCredentialIdentityProvider = ReturnType<typeof fromIni>;
-import type { CollectContext, SourceConfig } from '../types.ts';
 
 /** What every aws-* source accepts (CONTRACT section 2). */
 export interface AwsSource extends SourceConfig {
@@ -9,7 +10,14 @@ export interface AwsSource extends SourceConfig {
   profile?: string;
   roleArn?: string;
   endpoint?: string;
+  /** Deadline per HTTP call, in milliseconds. */
+  timeoutMs?: number;
 }
+
+export const DEFAULT_TIMEOUT_MS = 30_000;
+
+/** Connect within this (or the call's deadline, if shorter): a black-holed endpoint fails fast. */
+const CONNECT_TIMEOUT_MS = 10_000;
 
 /**
  * Throttling gets the SDK's adaptive retry: client-side rate limiting plus backoff with jitter,
@@ -25,32 +33,52 @@ export function maxAttempts(): number {
 export interface ClientSettings {
   region: string;
   endpoint?: string;
-  credentials?: AwsCredentialIdentityProvider;
+  credentials: AwsCredentialIdentityProvider;
   maxAttempts: number;
   retryMode: 'adaptive';
+  requestHandler: { requestTimeout: number; connectionTimeout: number; throwOnRequestTimeout: true };
 }
 
 /**
  * One credentials provider per source: the default chain, a named profile, or a role assumed
- * from either (sessions are cached and refreshed by the provider).
+ * from either (sessions are cached and refreshed by the provider). Whatever it resolves is
+ * registered with the redactor, so an endpoint that echoes a signed request cannot leak it.
  */
-export function credentialsFor(source: AwsSource, region: string): AwsCredentialIdentityProvider | undefined {
-  const base = source.profile ? fromIni({ profile: source.profile }) : undefined;
-  if (!source.roleArn) return base;
-  return fromTemporaryCredentials({
-    params: { RoleArn: source.roleArn, RoleSessionName: `keydrift-${source.id}`.slice(0, 64), DurationSeconds: 3600 },
-    ...(base ? { masterCredentials: base } : {}),
-    clientConfig: { region, ...(source.endpoint ? { endpoint: source.endpoint } : {}) },
-  });
+export function credentialsFor(source: AwsSource, region: string): AwsCredentialIdentityProvider {
+  const base = source.profile ? fromIni({ profile: source.profile }) : fromNodeProviderChain();
+  if (!source.roleArn) return registering(base);
+  return registering(
+    fromTemporaryCredentials({
+      params: { RoleArn: source.roleArn, RoleSessionName: `keydrift-${source.id}`.slice(0, 64), DurationSeconds: 3600 },
+      masterCredentials: registering(base),
+      clientConfig: { region, requestHandler: requestHandler(source), ...(source.endpoint ? { endpoint: source.endpoint } : {}) },
+    }),
+  );
 }
 
-export function clientSettings(source: AwsSource, region: string, credentials: AwsCredentialIdentityProvider | undefined): ClientSettings {
+function registering(provider: AwsCredentialIdentityProvider): AwsCredentialIdentityProvider {
+  return async (options) => {
+    const identity = await provider(options);
+    registerSecret(identity.accessKeyId);
+    registerSecret(identity.secretAccessKey);
+    registerSecret(identity.sessionToken);
+    return identity;
+  };
+}
+
+function requestHandler(source: AwsSource): ClientSettings['requestHandler'] {
+  const timeout = source.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  return { requestTimeout: timeout, connectionTimeout: Math.min(timeout, CONNECT_TIMEOUT_MS), throwOnRequestTimeout: true };
+}
+
+export function clientSettings(source: AwsSource, region: string, credentials: AwsCredentialIdentityProvider): ClientSettings {
   return {
     region,
     maxAttempts: maxAttempts(),
     retryMode: 'adaptive',
+    requestHandler: requestHandler(source),
     ...(source.endpoint ? { endpoint: source.endpoint } : {}),
-    ...(credentials ? { credentials } : {}),
+    credentials,
   };
 }
 

@@ -242,7 +242,7 @@ export function gcpItem(facts: GcpKeyFacts): InventoryItem {
     expiresAt: null,
     rotation: gcpRotation(key),
     versions,
-    deletion: state === 'pending-deletion' && scheduled.length > 0 ? { scheduledFor: timestamp({ seconds: Math.max(...scheduled) }) } : null,
+    deletion: state === 'pending-deletion' && scheduled.length > 0 ? { scheduledFor: timestamp({ seconds: scheduled.reduce((a, b) => Math.max(a, b)) }) } : null,
     attributes: null,
     access: access ? { public: access.public, adminAndUse: access.adminAndUse } : null,
     tags: { ...(key.labels ?? {}) },

@@ -5,6 +5,7 @@ import type { InventoryItem } from '../../inventory/types.ts';
 import { baseItem } from '../../inventory/types.ts';
 import { certificateItem, parseCertificate } from '../x509/certificate.ts';
 import type { CollectContext, Collector, SourceConfig } from '../types.ts';
+import { registerSecret } from '../../util/redact.ts';
 import { CKA, CKO, CKR, ckDate, hexId, pkcs11Algorithm, purposeOf } from './map.ts';
 
 export interface Pkcs11Source extends SourceConfig {
@@ -106,13 +107,16 @@ export const pkcs11Collector: Collector = {
 async function readPin(source: Pkcs11Source, ctx: CollectContext): Promise<string | null> {
   if (source.pinEnv) {
     const pin = process.env[source.pinEnv];
+    registerSecret(pin);
     if (pin) return pin;
     ctx.error({ code: 'pkcs11-pin-missing', message: `environment variable ${source.pinEnv} (pinEnv) is not set`, resource: source.pinEnv });
     return null;
   }
   if (source.pinFile) {
     try {
-      return (await readFile(path.resolve(ctx.baseDir, source.pinFile), 'utf8')).trim();
+      const pin = (await readFile(path.resolve(ctx.baseDir, source.pinFile), 'utf8')).trim();
+      registerSecret(pin);
+      return pin;
     } catch (error) {
       ctx.error({ code: 'pkcs11-pin-missing', message: `${source.pinFile} (pinFile) cannot be read (${(error as NodeJS.ErrnoException).code})`, resource: source.pinFile });
       return null;

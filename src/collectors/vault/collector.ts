@@ -4,9 +4,11 @@ import path from 'node:path';
 import vaultFactory from 'node-vault';
 import type { InventoryItem } from '../../inventory/types.ts';
 import { mapBounded } from '../../util/limit.ts';
+import { registerSecret } from '../../util/redact.ts';
 import { certificateBlocks } from '../x509/pem.ts';
 import { certificateItem, parseCertificate } from '../x509/certificate.ts';
 import type { CollectContext, Collector, SourceConfig } from '../types.ts';
+import { DEFAULT_TIMEOUT_MS, vaultTransport, VaultTransportError } from './transport.ts';
 import { durationSeconds, pkiRoleItem, transitItem, vaultUid, type PkiRoleData, type TransitKeyData, type VaultLocation } from './map.ts';
 
 export interface VaultSource extends SourceConfig {
@@ -15,6 +17,8 @@ export interface VaultSource extends SourceConfig {
   auth?: { method: 'token' | 'approle' | 'kubernetes'; mount?: string; role?: string; roleIdFile?: string; secretIdFile?: string; jwtFile?: string; tokenFile?: string };
   mounts?: { transit?: string[]; pki?: string[] };
   caFile?: string;
+  /** Deadline per HTTP call, in milliseconds. */
+  timeoutMs?: number;
 }
 
 export const DEFAULT_CONCURRENCY = 16;
@@ -70,33 +74,46 @@ export const vaultCollector: Collector = {
 };
 
 async function login(source: VaultSource, address: string, namespace: string | null, ctx: CollectContext): Promise<VaultClient> {
-  const requestOptions = source.caFile ? { ca: await readFile(path.resolve(ctx.baseDir, source.caFile)) } : {};
-  const client = vaultFactory({ apiVersion: 'v1', endpoint: address, ...(namespace ? { namespace } : {}), requestOptions });
+  const ca = source.caFile ? await readFile(path.resolve(ctx.baseDir, source.caFile)) : undefined;
+  const transport = vaultTransport({ timeoutMs: source.timeoutMs ?? DEFAULT_TIMEOUT_MS, signal: ctx.signal, ...(ca ? { ca } : {}) });
+  const client = vaultFactory({ apiVersion: 'v1', endpoint: address, ...(namespace ? { namespace } : {}), 'request-promise': transport } as Parameters<typeof vaultFactory>[0]);
+  // node-vault picks VAULT_TOKEN up on its own; a login request must carry no token at all.
+  client.token = '';
   const method = source.auth?.method ?? 'token';
   if (method === 'token') {
     const token = process.env['VAULT_TOKEN'] ?? (await readTrimmed(source.auth?.tokenFile ?? path.join(homedir(), '.vault-token')));
     if (!token) throw new Error('no Vault token: set VAULT_TOKEN or write ~/.vault-token');
+    registerSecret(token);
     client.token = token;
     return client;
   }
   if (method === 'approle') {
     const roleId = process.env['VAULT_ROLE_ID'] ?? (await readTrimmed(source.auth?.roleIdFile));
     const secretId = process.env['VAULT_SECRET_ID'] ?? (await readTrimmed(source.auth?.secretIdFile));
+    registerSecret(roleId);
+    registerSecret(secretId);
     if (!roleId || !secretId) throw new Error('AppRole login needs VAULT_ROLE_ID and VAULT_SECRET_ID (or auth.roleIdFile / auth.secretIdFile)');
     ctx.apiCalls['write auth/approle/login'] = (ctx.apiCalls['write auth/approle/login'] ?? 0) + 1;
     const result = await client.approleLogin({ role_id: roleId, secret_id: secretId, mount_point: source.auth?.mount ?? 'approle' }).catch((error: unknown) => {
       throw new Error(`AppRole login failed: ${describe(error)}`);
     });
-    client.token = (result as { auth?: { client_token?: string } }).auth?.client_token ?? '';
-    return client;
+    return withMintedToken(client, result);
   }
   const jwt = await readTrimmed(source.auth?.jwtFile ?? '/var/run/secrets/kubernetes.io/serviceaccount/token');
+  registerSecret(jwt);
   if (!jwt || !source.auth?.role) throw new Error('Kubernetes login needs auth.role and a service-account token (auth.jwtFile)');
   ctx.apiCalls['write auth/kubernetes/login'] = (ctx.apiCalls['write auth/kubernetes/login'] ?? 0) + 1;
   const result = await client.kubernetesLogin({ role: source.auth.role, jwt, kubernetesPath: source.auth.mount ?? 'kubernetes' }).catch((error: unknown) => {
     throw new Error(`Kubernetes login failed: ${describe(error)}`);
   });
-  client.token = (result as { auth?: { client_token?: string } }).auth?.client_token ?? '';
+  return withMintedToken(client, result);
+}
+
+function withMintedToken(client: VaultClient, login: unknown): VaultClient {
+  const auth = (login as { auth?: { client_token?: string; accessor?: string } }).auth;
+  registerSecret(auth?.client_token);
+  registerSecret(auth?.accessor);
+  client.token = auth?.client_token ?? '';
   return client;
 }
 
@@ -120,7 +137,7 @@ function requester(client: VaultClient, ctx: CollectContext): Request {
         return verb === 'read' ? await client.read(apiPath) : await client.list(apiPath);
       } catch (error) {
         const status = statusOf(error);
-        if ((status === 429 || status === 503 || status === null) && attempt < MAX_ATTEMPTS && !ctx.signal.aborted) {
+        if ((status === 429 || status === 503 || (status === null && retriable(error))) && attempt < MAX_ATTEMPTS && !ctx.signal.aborted) {
           await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(8000, 200 * 2 ** attempt)));
           continue;
         }
@@ -128,6 +145,11 @@ function requester(client: VaultClient, ctx: CollectContext): Request {
       }
     }
   };
+}
+
+/** A refused redirect, a deadline or an oversized answer would only repeat; a reset connection may not. */
+function retriable(error: unknown): boolean {
+  return !(error instanceof VaultTransportError) || error.code === 'network-error' || /^E[A-Z]+$/.test(error.code);
 }
 
 function statusOf(error: unknown): number | null {
@@ -138,12 +160,14 @@ function statusOf(error: unknown): number | null {
 function describe(error: unknown): string {
   const status = statusOf(error);
   const message = error instanceof Error ? error.message : String(error);
-  return `${status === null ? 'unreachable' : `HTTP ${status}`}: ${message.split('\n')[0]?.slice(0, 200)}`;
+  const what = status !== null ? `HTTP ${status}` : error instanceof VaultTransportError && (error.code === 'timeout' || error.code === 'deadline') ? 'timed out' : 'unreachable';
+  return `${what}: ${message.split('\n')[0]?.slice(0, 200)}`;
 }
 
 function reportFailure(ctx: CollectContext, what: string, resource: string, error: unknown): void {
   const status = error instanceof VaultCallError ? error.status : statusOf(error);
-  const code = status === 403 ? 'vault-permission-denied' : status === 503 || status === 429 ? 'vault-unavailable' : status === null ? 'vault-unreachable' : 'vault-error';
+  const timedOut = error instanceof VaultCallError && /^timed out/.test(error.message);
+  const code = status === 403 ? 'vault-permission-denied' : status === 503 || status === 429 ? 'vault-unavailable' : timedOut ? 'vault-timeout' : status === null ? 'vault-unreachable' : 'vault-error';
   ctx.error({ code, message: `${what} ${resource}: ${(error as Error).message}`, resource });
 }
 
