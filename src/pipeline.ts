@@ -25,6 +25,8 @@ export interface EvidenceRun {
   /** Repo-relative file SARIF results point at when nothing more precise is known. */
   fallbackFile: string;
   engine?: PolicyEngine;
+  /** Deadline of each custom bundle's evaluation when the policies are loaded here. */
+  bundleTimeoutMs?: number;
   /** Policies loaded beforehand (a scan loads them before collecting, so a policy error costs nothing). */
   policies?: LoadedPolicies;
 }
@@ -33,12 +35,14 @@ export interface LoadedPolicies {
   engine: PolicyEngine;
   rules: Map<string, RuleEntry>;
   customRules: Record<string, CustomRuleMeta>;
+  /** Deadline of each custom bundle's evaluation (config `policy.bundleTimeoutMs`). */
+  timeoutMs?: number;
 }
 
 /** The built-in bundle plus the config's custom bundles, and the catalogue covering all their rules. */
-export async function loadPolicies(bundles: readonly string[]): Promise<LoadedPolicies> {
+export async function loadPolicies(bundles: readonly string[], options: { timeoutMs?: number } = {}): Promise<LoadedPolicies> {
   const builtin = await loadModule(BUILTIN_BUNDLE, ENTRYPOINT, 'built-in policies');
-  const custom = await loadCustomPolicies(bundles, process.cwd());
+  const custom = await loadCustomPolicies(bundles, process.cwd(), options.timeoutMs);
   const rules = new Map(catalogue());
   const customRules: Record<string, CustomRuleMeta> = {};
   for (const policy of custom) {
@@ -48,13 +52,13 @@ export async function loadPolicies(bundles: readonly string[]): Promise<LoadedPo
       customRules[id] = meta;
     }
   }
-  return { engine: new PolicyEngine([builtin, ...custom.map((policy) => policy.module)]), rules, customRules };
+  return { engine: new PolicyEngine([builtin, ...custom.map((policy) => policy.module)]), rules, customRules, ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}) };
 }
 
 /** Inventory + clock + policy -> report. The same inputs always give the same findings. */
 export async function evaluateEvidence(run: EvidenceRun): Promise<Report> {
-  const loaded = run.policies ?? (run.engine ? { engine: run.engine, rules: catalogue(), customRules: {} } : await loadPolicies(run.policy.bundles));
-  const raw = loaded.engine.evaluate({ items: run.items, sources: run.sources, now: run.now, policy: run.policy });
+  const loaded = run.policies ?? (run.engine ? { engine: run.engine, rules: catalogue(), customRules: {} } : await loadPolicies(run.policy.bundles, run.bundleTimeoutMs !== undefined ? { timeoutMs: run.bundleTimeoutMs } : {}));
+  const raw = await loaded.engine.evaluateAll({ items: run.items, sources: run.sources, now: run.now, policy: run.policy }, loaded.timeoutMs);
   const assembled = assembleFindings(raw, run.items, run.sources, run.fallbackFile, run.policy.waivers, loaded.rules);
   const findings = applyWaivers(assembled, run.policy.waivers, run.now);
   const engine = loaded.engine;

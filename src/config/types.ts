@@ -54,6 +54,8 @@ export interface PolicyConfig {
   settings?: Settings;
   tierSettings?: Record<string, Settings>;
   bundles?: string[];
+  /** Deadline of each custom bundle's evaluation, in milliseconds. */
+  bundleTimeoutMs?: number;
 }
 
 export interface Config {

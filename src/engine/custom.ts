@@ -7,6 +7,7 @@ import { displayPath } from '../util/paths.ts';
 import { describeError, fieldPath, validator } from '../util/schemas.ts';
 import { loadModule, PolicyError, type PolicyModule } from './engine.ts';
 import { PACKAGE_ROOT, runOpa } from './opa-cli.ts';
+import { DEFAULT_SANDBOX_TIMEOUT_MS, evaluateInSandbox, SandboxError } from './sandbox.ts';
 
 // Custom policies share the built-in input. A custom bundle exposes two entrypoints:
 //   keydrift/custom/findings  a set of {rule, uid, severity?, evidence, message?}
@@ -31,7 +32,7 @@ export interface CustomPolicy {
 }
 
 /** Loads each `policy.bundles` entry: a wasm bundle (.tar.gz) as is, a Rego folder compiled with opa. */
-export async function loadCustomPolicies(bundles: readonly string[], baseDir: string): Promise<CustomPolicy[]> {
+export async function loadCustomPolicies(bundles: readonly string[], baseDir: string, timeoutMs = DEFAULT_SANDBOX_TIMEOUT_MS): Promise<CustomPolicy[]> {
   const loaded: CustomPolicy[] = [];
   for (const entry of bundles) {
     const file = path.resolve(baseDir, entry);
@@ -42,8 +43,8 @@ export async function loadCustomPolicies(bundles: readonly string[], baseDir: st
     } catch {
       throw new PolicyError(`policy.bundles: ${shown} does not exist`);
     }
-    const module = isFolder ? await compileFolder(file, shown) : await loadModule(file, CUSTOM_FINDINGS, shown);
-    loaded.push({ module, rules: rulesOf(module, shown) });
+    const module = isFolder ? await compileFolder(file, shown) : await loadModule(file, CUSTOM_FINDINGS, shown, { sandboxed: true });
+    loaded.push({ module, rules: await rulesOf(module, shown, timeoutMs) });
   }
   return loaded;
 }
@@ -72,19 +73,24 @@ async function compileFolder(folder: string, shown: string): Promise<PolicyModul
   try {
     const output = path.join(work, 'bundle.tar.gz');
     await buildCustomBundle(folder, output);
-    return await loadModule(output, CUSTOM_FINDINGS, shown);
+    return await loadModule(output, CUSTOM_FINDINGS, shown, { sandboxed: true });
   } finally {
     await rm(work, { recursive: true, force: true });
   }
 }
 
-function rulesOf(module: PolicyModule, shown: string): Record<string, CustomRuleMeta> {
+async function rulesOf(module: PolicyModule, shown: string, timeoutMs: number): Promise<Record<string, CustomRuleMeta>> {
   if (!(CUSTOM_RULES in module.policy.entrypoints)) {
     throw new PolicyError(`${shown}: no ${CUSTOM_RULES} entrypoint: declare the rules' titles and severities in "rules" of package keydrift.custom`);
   }
-  module.policy.setData({});
-  const resultSet = module.policy.evaluate({}, CUSTOM_RULES) as { result?: unknown }[];
-  const rules = resultSet[0]?.result ?? {};
+  let resultSet: { result?: unknown }[] | undefined;
+  try {
+    resultSet = (await evaluateInSandbox({ wasm: module.wasm, entrypoint: CUSTOM_RULES, data: {}, inputs: [{}] }, timeoutMs))[0] as { result?: unknown }[] | undefined;
+  } catch (error) {
+    if (!(error instanceof SandboxError)) throw error;
+    throw new PolicyError(`${shown}: data.keydrift.custom.rules: ${error.message}`);
+  }
+  const rules = resultSet?.[0]?.result ?? {};
   const validate = validator('custom-rules');
   if (!validate(rules)) {
     const error = validate.errors![0]!;

@@ -5,6 +5,7 @@ import type { InventoryItem } from '../inventory/types.ts';
 import type { RawFinding, SourceStatus } from '../findings/types.ts';
 import { BUILTIN_BUNDLE, ENTRYPOINT, readBundle } from './bundle.ts';
 import { policyData, policyItem, policySources, policyWaivers } from './input.ts';
+import { DEFAULT_SANDBOX_TIMEOUT_MS, evaluateInSandbox, SandboxError } from './sandbox.ts';
 
 /**
  * Items per evaluation. Measured (bench/): 250-1,000 items per call is fastest; larger batches
@@ -27,9 +28,12 @@ export interface PolicyModule {
   policy: LoadedPolicy;
   entrypoint: string;
   digest: string;
+  /** The user's code (a custom bundle): evaluated on a worker thread under a deadline, never in-process. */
+  sandboxed: boolean;
+  wasm: Uint8Array;
 }
 
-export async function loadModule(bundleFile: string, entrypoint: string, name = bundleFile): Promise<PolicyModule> {
+export async function loadModule(bundleFile: string, entrypoint: string, name = bundleFile, options: { sandboxed?: boolean } = {}): Promise<PolicyModule> {
   let bundle;
   try {
     bundle = await readBundle(bundleFile);
@@ -46,7 +50,7 @@ export async function loadModule(bundleFile: string, entrypoint: string, name = 
     throw new PolicyError(`policy bundle ${name} has no entrypoint ${entrypoint} (it has: ${Object.keys(policy.entrypoints).join(', ') || 'none'})`);
   }
   const digest = 'sha256:' + createHash('sha256').update(bundle.wasm).digest('hex');
-  return { name, policy, entrypoint, digest };
+  return { name, policy, entrypoint, digest, sandboxed: options.sandboxed ?? false, wasm: bundle.wasm };
 }
 
 /** Evaluates the built-in bundle and any custom ones over the same input, batch by batch. */
@@ -68,40 +72,75 @@ export class PolicyEngine {
     return new PolicyEngine([await loadModule(bundleFile, ENTRYPOINT, 'built-in policies')], batchSize);
   }
 
-  /** Findings in a stable order (rule, then uid), so two runs over the same evidence compare equal. */
+  /**
+   * The built-in policies' findings, in-process, in a stable order (rule, then uid), so two runs
+   * over the same evidence compare equal. Custom bundles need evaluateAll.
+   */
   evaluate(input: EvaluationInput): RawFinding[] {
-    const data = policyData(input.policy);
-    for (const module of this.modules) module.policy.setData(data);
-    const nowSeconds = Math.floor(input.now.getTime() / 1000);
-    const now = input.now.toISOString();
+    if (this.modules.some((module) => module.sandboxed)) throw new PolicyError('custom policy bundles are loaded: evaluate them with evaluateAll');
     const findings: RawFinding[] = [];
-    // Sources and waivers are judged once, on their own, so no batch repeats those findings.
-    findings.push(
-      ...this.#run({ now, now_s: nowSeconds, items: [], sources: policySources([...input.sources]), waivers: policyWaivers(input.policy.waivers) }),
-    );
-    for (let start = 0; start < input.items.length; start += this.#batchSize) {
-      const batch = input.items.slice(start, start + this.#batchSize).map(policyItem);
-      findings.push(...this.#run({ now, now_s: nowSeconds, items: batch, sources: [], waivers: [] }));
+    const data = policyData(input.policy);
+    for (const module of this.modules) {
+      module.policy.setData(data);
+      for (const encoded of this.#batches(input)) appendResult(findings, module, evaluateHere(module, encoded));
     }
     return findings.sort(compareFindings);
   }
 
-  #run(input: unknown): RawFinding[] {
-    // Encoded once, handed to every module as an ArrayBuffer of JSON (no per-item marshalling).
-    const encoded = toArrayBuffer(new TextEncoder().encode(JSON.stringify(input)));
-    const out: RawFinding[] = [];
+  /** Every module's findings: built-in ones in-process, custom ones on a worker under `timeoutMs` each. */
+  async evaluateAll(input: EvaluationInput, timeoutMs = DEFAULT_SANDBOX_TIMEOUT_MS): Promise<RawFinding[]> {
+    const findings: RawFinding[] = [];
+    const data = policyData(input.policy);
     for (const module of this.modules) {
-      let resultSet: unknown;
-      try {
-        resultSet = module.policy.evaluate(encoded, module.entrypoint);
-      } catch (error) {
-        throw new PolicyError(`policy evaluation failed in ${module.name}: ${errorText(error)}`);
+      if (!module.sandboxed) {
+        module.policy.setData(data);
+        for (const encoded of this.#batches(input)) appendResult(findings, module, evaluateHere(module, encoded));
+        continue;
       }
-      const first = Array.isArray(resultSet) ? (resultSet[0] as { result?: unknown } | undefined) : undefined;
-      if (first && Array.isArray(first.result)) out.push(...(first.result as RawFinding[]));
+      let resultSets: unknown[];
+      try {
+        resultSets = await evaluateInSandbox({ wasm: module.wasm, entrypoint: module.entrypoint, data, inputs: [...this.#batches(input)] }, timeoutMs);
+      } catch (error) {
+        if (!(error instanceof SandboxError)) throw error;
+        throw new PolicyError(`policy evaluation failed in ${module.name}: ${error.message}`);
+      }
+      for (const resultSet of resultSets) appendResult(findings, module, resultSet);
     }
-    return out;
+    return findings.sort(compareFindings);
   }
+
+  /**
+   * Sources and waivers are judged once, on their own, so no batch repeats those findings; items
+   * follow in batches. Each input is encoded once as an ArrayBuffer of JSON (no per-item marshalling).
+   */
+  *#batches(input: EvaluationInput): Generator<ArrayBuffer> {
+    const nowSeconds = Math.floor(input.now.getTime() / 1000);
+    const now = input.now.toISOString();
+    yield encode({ now, now_s: nowSeconds, items: [], sources: policySources([...input.sources]), waivers: policyWaivers(input.policy.waivers) });
+    for (let start = 0; start < input.items.length; start += this.#batchSize) {
+      const batch = input.items.slice(start, start + this.#batchSize).map(policyItem);
+      yield encode({ now, now_s: nowSeconds, items: batch, sources: [], waivers: [] });
+    }
+  }
+}
+
+function encode(input: unknown): ArrayBuffer {
+  return toArrayBuffer(new TextEncoder().encode(JSON.stringify(input)));
+}
+
+function evaluateHere(module: PolicyModule, encoded: ArrayBuffer): unknown {
+  try {
+    return module.policy.evaluate(encoded, module.entrypoint);
+  } catch (error) {
+    throw new PolicyError(`policy evaluation failed in ${module.name}: ${errorText(error)}`);
+  }
+}
+
+/** Appended one by one: a spread of ~100k arguments overflows the call stack. */
+function appendResult(findings: RawFinding[], module: PolicyModule, resultSet: unknown): void {
+  const first = Array.isArray(resultSet) ? (resultSet[0] as { result?: unknown } | undefined) : undefined;
+  if (!first || !Array.isArray(first.result)) return;
+  for (const finding of first.result as RawFinding[]) findings.push(finding);
 }
 
 export function compareFindings(a: RawFinding, b: RawFinding): number {

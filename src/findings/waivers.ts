@@ -2,14 +2,36 @@ import type { Waiver } from '../config/types.ts';
 import { waiverExpiry } from '../engine/input.ts';
 import type { Finding } from './types.ts';
 
-/** A glob over uids: `*` matches any run of characters (`/` and `:` too), `?` one character. */
-export function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*').replaceAll('?', '.');
-  return new RegExp(`^${body}$`, 's');
+/**
+ * A glob over uids: `*` matches any run of characters (`/` and `:` too), `?` one character.
+ * Matched by the two-pointer method, which backtracks only to the last `*`: at most
+ * glob x text steps, where a regular expression of many `.*` backtracks exponentially.
+ */
+export function globMatches(glob: string, text: string): boolean {
+  let g = 0;
+  let t = 0;
+  let star = -1;
+  let resume = 0;
+  while (t < text.length) {
+    if (g < glob.length && (glob[g] === '?' || (glob[g] !== '*' && glob[g] === text[t]))) {
+      g++;
+      t++;
+    } else if (g < glob.length && glob[g] === '*') {
+      star = g++;
+      resume = t;
+    } else if (star >= 0) {
+      g = star + 1;
+      t = ++resume;
+    } else {
+      return false;
+    }
+  }
+  while (g < glob.length && glob[g] === '*') g++;
+  return g === glob.length;
 }
 
 export function waiverMatches(waiver: Waiver, finding: Finding): boolean {
-  return globToRegExp(waiver.rule).test(finding.ruleId) && globToRegExp(waiver.resource).test(finding.resource.uid);
+  return globMatches(waiver.rule, finding.ruleId) && globMatches(waiver.resource, finding.resource.uid);
 }
 
 /**

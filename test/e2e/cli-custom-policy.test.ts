@@ -94,6 +94,24 @@ describe('custom policies', () => {
     }
   });
 
+  // The test timeout only turns a hang (no deadline: minutes of wasm) into a failure.
+  test('a custom policy that does not finish within policy.bundleTimeoutMs stops the run with a policy error (exit 2)', { timeout: 120_000 }, async () => {
+    const folder = path.join(dir, 'slow');
+    mkdirSync(folder);
+    // 10^12 pairs: hours of evaluation, all of it inside one wasm call.
+    writeFileSync(
+      path.join(folder, 'slow.rego'),
+      'package keydrift.custom\n\nrules := {"SLOW-1": {"title": "t", "severity": "low", "description": "d"}}\n\n' +
+        'findings contains {"rule": "SLOW-1", "uid": item.uid, "evidence": {}} if {\n\tsome item in input.items\n\tcount([1 | some i in numbers.range(1, 1000000); some j in numbers.range(1, 1000000); i == j + 7]) < 0\n}\n',
+    );
+    const config = path.join(dir, 'slow.yaml');
+    writeFileSync(config, `version: 1\nsources:\n  - { id: keys, type: snapshot, path: ${path.join(REPO, 'examples/demo/snapshot/keys.json')} }\npolicy:\n  bundles: [slow]\n  bundleTimeoutMs: 3000\n`);
+    const out = path.join(dir, 'slow-out');
+    const run = await runCli(['scan', '--config', config, '--now', NOW, '--out', out]);
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(run.stderr, /policy evaluation failed in .*slow: evaluation did not finish within 3000 ms and was stopped/);
+  });
+
   test('opa check --schema with the published input schema type-checks built-in and custom policies', () => {
     const ok = runOpa(['check', '--schema', 'schemas/policy-input/input.json', '--ignore', '*_test.rego', 'policies/keydrift', 'examples/custom-policy/policy']);
     assert.equal(ok.status, 0, ok.stderr);

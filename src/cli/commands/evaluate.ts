@@ -6,6 +6,7 @@ import { displayPath } from '../../util/paths.ts';
 import { COMMON_HELP, COMMON_OPTIONS, loggerFor, parse, parseFailOn, parseNow, UsageError } from '../options.ts';
 import { applyBaseline, configDigest, optionalConfig, outputChoice, writeAndSummarise } from './shared.ts';
 import { help } from './scan.ts';
+import type { Logger } from '../logger.ts';
 
 export const EVALUATE_HELP = `Usage: keydrift evaluate --inventory FILE [options]
 
@@ -14,10 +15,12 @@ With a JSON report and no --config, the policy recorded in the report is used, s
 "keydrift evaluate --inventory reports/keydrift.json --now <its scan.now>" re-derives its findings.
 
 ${COMMON_HELP}
-  --inventory FILE       the saved inventory or JSON report (required)`;
+  --inventory FILE       the saved inventory or JSON report (required)
+  --no-recorded-policy   ignore the policy a JSON report recorded (its waivers and custom bundle paths
+                         included): use --config, ./keydrift.yaml or the defaults instead`;
 
 export async function evaluate(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { ...COMMON_OPTIONS, inventory: { type: 'string', short: 'i' } });
+  const { values } = parse(argv, { ...COMMON_OPTIONS, inventory: { type: 'string', short: 'i' }, 'no-recorded-policy': { type: 'boolean' } });
   if (values['help']) return help(EVALUATE_HELP);
   const file = values['inventory'] as string | undefined;
   if (!file) throw new UsageError('evaluate needs --inventory FILE');
@@ -31,8 +34,10 @@ export async function evaluate(argv: string[]): Promise<number> {
     if (error instanceof InventoryFileError) throw new UsageError(error.message);
     throw error;
   }
-  const recorded = evidence.report?.['scan'] as { policy?: EffectivePolicy; configName?: string; failOn?: FailOn; configDigest?: string } | undefined;
+  const scanned = evidence.report?.['scan'] as { policy?: EffectivePolicy; configName?: string; failOn?: FailOn; configDigest?: string } | undefined;
+  const recorded = values['no-recorded-policy'] ? undefined : scanned;
   const config = values['config'] || !recorded?.policy ? await optionalConfig(values) : null;
+  if (!config && recorded?.policy) announceRecordedPolicy(recorded.policy, file, logger);
   const choice = outputChoice(values, config);
   const failOn = parseFailOn(values['fail-on'] as string | undefined) ?? config?.report?.failOn ?? recorded?.failOn ?? 'high';
   logger.info(`evaluating ${evidence.items.length} items from ${displayPath(file)}`);
@@ -47,8 +52,22 @@ export async function evaluate(argv: string[]): Promise<number> {
       configDigest: config ? configDigest(config) : (recorded?.configDigest ?? null),
       startedAt,
       fallbackFile: config ? displayPath(config.file) : displayPath(file),
+      ...(config?.policy?.bundleTimeoutMs !== undefined ? { bundleTimeoutMs: config.policy.bundleTimeoutMs } : {}),
     }),
     values,
   );
   return writeAndSummarise(report, { ...choice, failOn }, logger, Boolean(values['quiet']));
+}
+
+/**
+ * The recorded policy is the report's, not the reader's: its waivers silence findings and its
+ * custom bundle paths load code from this machine. Say so, so nothing is re-used without a word.
+ */
+function announceRecordedPolicy(policy: EffectivePolicy, file: string, logger: Logger): void {
+  const waivers = policy.waivers ?? [];
+  const bundles = policy.bundles ?? [];
+  logger.warn(
+    `using the policy recorded in ${displayPath(file)} (profile ${policy.profile}, ${waivers.length} waiver${waivers.length === 1 ? '' : 's'}` +
+      `${bundles.length > 0 ? `, custom bundles loaded from ${bundles.join(', ')}` : ''}); --config or --no-recorded-policy to use another`,
+  );
 }
