@@ -12,7 +12,7 @@ const CONTRACT_RULES = [
   'KD-ROT-001', 'KD-ROT-002', 'KD-ROT-003', 'KD-ROT-004',
   'KD-ALG-001', 'KD-ALG-002', 'KD-ALG-003',
   'KD-RET-001', 'KD-RET-002', 'KD-RET-003', 'KD-RET-004', 'KD-RET-005',
-  'KD-CRT-001', 'KD-CRT-002', 'KD-CRT-003', 'KD-CRT-004', 'KD-CRT-005',
+  'KD-CRT-001', 'KD-CRT-002', 'KD-CRT-003', 'KD-CRT-004', 'KD-CRT-005', 'KD-CRT-006', 'KD-CRT-007',
   'KD-HSM-001', 'KD-HSM-002', 'KD-ACC-001', 'KD-ACC-002',
   'KD-GOV-001', 'KD-GOV-002', 'KD-GOV-003',
   'KD-DRF-001', 'KD-DRF-002', 'KD-DRF-003',
@@ -39,6 +39,7 @@ test('the catalogue severities are the contract defaults', () => {
     'KD-ALG-001': 'high', 'KD-ALG-002': 'high', 'KD-ALG-003': 'info',
     'KD-RET-001': 'medium', 'KD-RET-002': 'critical', 'KD-RET-003': 'medium', 'KD-RET-004': 'medium', 'KD-RET-005': 'high',
     'KD-CRT-001': 'high', 'KD-CRT-002': 'medium', 'KD-CRT-003': 'medium', 'KD-CRT-004': 'high', 'KD-CRT-005': 'high',
+    'KD-CRT-006': 'high', 'KD-CRT-007': 'high',
     'KD-HSM-001': 'high', 'KD-HSM-002': 'medium', 'KD-ACC-001': 'critical', 'KD-ACC-002': 'medium',
     'KD-GOV-001': 'low', 'KD-GOV-002': 'medium', 'KD-GOV-003': 'high',
   };

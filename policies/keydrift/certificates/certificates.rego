@@ -1,6 +1,8 @@
 # METADATA
-# title: Certificate rules (KD-CRT-001..005)
-# description: Expiry, validity length, key strength and signature hash of X.509 certificates.
+# title: Certificate rules (KD-CRT-001..007)
+# description: |
+#   Expiry, validity length, key strength and signature hash of X.509 certificates; trust and
+#   name of the chain a TLS endpoint presents.
 package keydrift.certificates
 
 import data.keydrift.lib
@@ -128,3 +130,49 @@ self_signed_root(item) if {
 	item.certificate.selfSigned
 	item.certificate.isCA
 }
+
+# KD-CRT-006 and KD-CRT-007 judge what a TLS endpoint serves, recorded on its leaf (chainIndex 0)
+# by the collector: evidence.trust and evidence.hostname. null there means not judged.
+endpoint_leaf(item) if {
+	judged(item)
+	item.provider == "tls-endpoint"
+	item.evidence.chainIndex == 0
+}
+
+# KD-CRT-006: the presented chain does not verify to a root of the configured trust store.
+findings contains lib.finding("KD-CRT-006", item, "high", {
+	"trustStore": item.evidence.trust.store,
+	"verifyError": verify_error(item),
+	"reason": chain_failure(verify_error(item)),
+}) if {
+	some item in input.items
+	endpoint_leaf(item)
+	item.evidence.trust.verified == false
+}
+
+verify_error(item) := item.evidence.trust.error if {
+	is_string(item.evidence.trust.error)
+} else := "UNSPECIFIED"
+
+# OpenSSL could not find the issuer of some certificate, neither presented nor in the store: a
+# missing intermediate, or a CA the store does not hold. Every other error means not trusted.
+issuer_not_found := {"UNABLE_TO_GET_ISSUER_CERT", "UNABLE_TO_GET_ISSUER_CERT_LOCALLY", "UNABLE_TO_VERIFY_LEAF_SIGNATURE"}
+
+chain_failure(code) := "incomplete" if {
+	code in issuer_not_found
+} else := "untrusted"
+
+# KD-CRT-007: the leaf is not valid for the name the scan asked for (servername, else host).
+findings contains lib.finding("KD-CRT-007", item, "high", {
+	"expectedName": item.evidence.hostname.expected,
+	"sans": object.get(item.certificate, "sans", []),
+	"mismatch": mismatch_detail(item),
+}) if {
+	some item in input.items
+	endpoint_leaf(item)
+	item.evidence.hostname.matches == false
+}
+
+mismatch_detail(item) := item.evidence.hostname.error if {
+	is_string(item.evidence.hostname.error)
+} else := "no subject alternative name matches"

@@ -267,3 +267,118 @@ test_pki_role_under_public_tls_uses_the_step_in_force_now if {
 	some f in findings_for(role(300 * day), public_tls_settings)
 	f.evidence.maxValidityDays == 200
 }
+
+# --- KD-CRT-006 untrusted or incomplete chain, KD-CRT-007 name mismatch (TLS endpoint leaves) ---
+
+# object.union merges nested objects, so a test that drops a field builds the item without it.
+tls_item(certificate, evidence) := cert({
+	"uid": "tls://shop.test:443#sha256:00",
+	"provider": "tls-endpoint",
+	"certificate": certificate,
+	"evidence": evidence,
+})
+
+endpoint_leaf(trust, hostname) := tls_item(
+	{"sans": ["DNS:shop.test"]},
+	{"chainIndex": 0, "chainLength": 2, "trust": trust, "hostname": hostname},
+)
+
+trusted := {"store": "system", "caFile": null, "verified": true, "error": null}
+
+name_matches := {"expected": "shop.test", "matches": true, "error": null}
+
+untrusted(code) := {"store": "system", "caFile": null, "verified": false, "error": code}
+
+wrong_name := {
+	"expected": "www.example.test",
+	"matches": false,
+	"error": "Hostname/IP does not match certificate's altnames: Host: www.example.test. is not in the cert's altnames: DNS:shop.test",
+}
+
+test_trusted_leaf_for_its_name_passes if {
+	count(findings_for(endpoint_leaf(trusted, name_matches), default_settings)) == 0
+}
+
+test_self_signed_leaf_is_untrusted if {
+	some f in findings_for(endpoint_leaf(untrusted("DEPTH_ZERO_SELF_SIGNED_CERT"), name_matches), default_settings)
+	f.rule == "KD-CRT-006"
+	f.severity == "high"
+	f.evidence == {"trustStore": "system", "verifyError": "DEPTH_ZERO_SELF_SIGNED_CERT", "reason": "untrusted"}
+}
+
+test_self_signed_root_in_chain_is_untrusted if {
+	some f in findings_for(endpoint_leaf(untrusted("SELF_SIGNED_CERT_IN_CHAIN"), name_matches), default_settings)
+	f.evidence.reason == "untrusted"
+}
+
+test_issuer_not_found_is_incomplete if {
+	every code in ["UNABLE_TO_VERIFY_LEAF_SIGNATURE", "UNABLE_TO_GET_ISSUER_CERT_LOCALLY", "UNABLE_TO_GET_ISSUER_CERT"] {
+		some f in findings_for(endpoint_leaf(untrusted(code), name_matches), default_settings)
+		f.rule == "KD-CRT-006"
+		f.evidence.reason == "incomplete"
+		f.evidence.verifyError == code
+	}
+}
+
+test_unverified_without_code_still_fires if {
+	trust := {"store": "file", "caFile": "ca.pem", "verified": false, "error": null}
+	some f in findings_for(endpoint_leaf(trust, name_matches), default_settings)
+	f.evidence == {"trustStore": "file", "verifyError": "UNSPECIFIED", "reason": "untrusted"}
+}
+
+test_trust_not_judged_never_fires if {
+	not_judged := {"store": "none", "caFile": null, "verified": null, "error": null}
+	not "KD-CRT-006" in rules_for(endpoint_leaf(not_judged, name_matches), default_settings)
+	masked := {"store": "system", "caFile": null, "verified": null, "error": "CERT_HAS_EXPIRED"}
+	not "KD-CRT-006" in rules_for(endpoint_leaf(masked, name_matches), default_settings)
+	no_trust := tls_item({"sans": ["DNS:shop.test"]}, {"chainIndex": 0, "hostname": name_matches})
+	count(findings_for(no_trust, default_settings)) == 0
+}
+
+test_name_mismatch_fires if {
+	some f in findings_for(endpoint_leaf(trusted, wrong_name), default_settings)
+	f.rule == "KD-CRT-007"
+	f.severity == "high"
+	f.evidence.expectedName == "www.example.test"
+	f.evidence.sans == ["DNS:shop.test"]
+	f.evidence.mismatch == wrong_name.error
+}
+
+test_mismatch_without_detail_and_sans_still_fires if {
+	bare := tls_item({}, {"chainIndex": 0, "trust": trusted, "hostname": {"expected": "www.example.test", "matches": false, "error": null}})
+	some f in findings_for(bare, default_settings)
+	f.rule == "KD-CRT-007"
+	f.evidence.sans == []
+	f.evidence.mismatch == "no subject alternative name matches"
+}
+
+test_self_signed_leaf_for_the_wrong_host_fires_both if {
+	rules_for(endpoint_leaf(untrusted("DEPTH_ZERO_SELF_SIGNED_CERT"), wrong_name), default_settings) == {"KD-CRT-006", "KD-CRT-007"}
+}
+
+test_name_not_judged_never_fires if {
+	not "KD-CRT-007" in rules_for(endpoint_leaf(trusted, {"expected": "shop.test", "matches": null, "error": null}), default_settings)
+	no_name := tls_item({"sans": ["DNS:shop.test"]}, {"chainIndex": 0, "trust": trusted})
+	count(findings_for(no_name, default_settings)) == 0
+}
+
+test_only_the_endpoint_leaf_is_judged_on_trust_and_name if {
+	evidence := {"trust": untrusted("DEPTH_ZERO_SELF_SIGNED_CERT"), "hostname": wrong_name}
+	intermediate := tls_item({"sans": []}, object.union(evidence, {"chainIndex": 1}))
+	count(findings_for(intermediate, default_settings)) == 0
+	no_index := tls_item({"sans": []}, evidence)
+	count(findings_for(no_index, default_settings)) == 0
+}
+
+test_other_providers_are_not_judged_on_trust_and_name if {
+	leaf := endpoint_leaf(untrusted("DEPTH_ZERO_SELF_SIGNED_CERT"), wrong_name)
+	every provider in ["x509-file", "aws-acm", "vault-pki"] {
+		count(findings_for(object.union(leaf, {"provider": provider}), default_settings)) == 0
+	}
+}
+
+test_revoked_or_destroyed_endpoint_leaves_are_not_judged_on_trust_and_name if {
+	leaf := endpoint_leaf(untrusted("DEPTH_ZERO_SELF_SIGNED_CERT"), wrong_name)
+	count(findings_for(object.union(leaf, {"state": "disabled"}), default_settings)) == 0
+	count(findings_for(object.union(leaf, {"state": "destroyed"}), default_settings)) == 0
+}

@@ -5,11 +5,34 @@ import { mapBounded } from '../../util/limit.ts';
 import { certificateItem, parseCertificate } from '../x509/certificate.ts';
 import type { CollectContext, Collector, SourceConfig, SourceError } from '../types.ts';
 import { endpointLabel, parseEndpoint, type EndpointSpec, type TlsEndpoint } from './endpoints.ts';
+import { loadTrustStore, TrustStoreError, type TrustConfig, type TrustStore, type TrustStoreName } from './trust.ts';
 
-export interface TlsSource extends SourceConfig {
+export interface TlsSource extends SourceConfig, TrustConfig {
   type: 'tls';
   endpoints: EndpointSpec[];
   timeoutMs?: number;
+}
+
+/** What the leaf item's evidence.trust records; `verified: null` means not judged. */
+export interface TrustEvidence {
+  store: TrustStoreName;
+  caFile: string | null;
+  verified: boolean | null;
+  /** OpenSSL's verification error code (DEPTH_ZERO_SELF_SIGNED_CERT, UNABLE_TO_VERIFY_LEAF_SIGNATURE, ...). */
+  error: string | null;
+}
+
+/** What the leaf item's evidence.hostname records; `matches: null` means not judged. */
+export interface HostnameEvidence {
+  expected: string;
+  matches: boolean | null;
+  error: string | null;
+}
+
+interface Handshake {
+  peer: DetailedPeerCertificate;
+  authorized: boolean;
+  authorizationError: string | null;
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -31,9 +54,10 @@ export const tlsCollector: Collector = {
         ctx.error({ code: 'endpoint-invalid', message: (error as Error).message, resource: JSON.stringify(spec) });
       }
     }
+    const trust = await trustStoreOf(config, ctx);
     const timeoutMs = config.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const outcomes = mapBounded(endpoints, config.concurrency ?? DEFAULT_CONCURRENCY, (endpoint) =>
-      inspect(endpoint, config, timeoutMs, ctx),
+      inspect(endpoint, config, trust, timeoutMs, ctx),
     );
     for await (const outcome of outcomes) {
       if ('error' in outcome) ctx.error(outcome.error);
@@ -42,14 +66,32 @@ export const tlsCollector: Collector = {
   },
 };
 
-async function inspect(endpoint: TlsEndpoint, source: TlsSource, timeoutMs: number, ctx: CollectContext): Promise<Outcome> {
-  const label = endpointLabel(endpoint);
-  let chain: Buffer[];
+/** A caFile that cannot be loaded leaves trust unjudged (never "untrusted") and makes the source partial. */
+async function trustStoreOf(config: TlsSource, ctx: CollectContext): Promise<TrustStore> {
   try {
-    chain = await presentedChain(endpoint, timeoutMs, ctx.signal);
+    return await loadTrustStore(config, ctx.baseDir);
+  } catch (error) {
+    if (!(error instanceof TrustStoreError)) throw error;
+    ctx.error({ code: error.code, message: error.message, resource: config.caFile ?? config.id });
+    return { name: 'file', caFile: config.caFile ?? null, context: null };
+  }
+}
+
+async function inspect(
+  endpoint: TlsEndpoint,
+  source: TlsSource,
+  trust: TrustStore,
+  timeoutMs: number,
+  ctx: CollectContext,
+): Promise<Outcome> {
+  const label = endpointLabel(endpoint);
+  let handshake: Handshake;
+  try {
+    handshake = await handshakeWith(endpoint, trust, timeoutMs, ctx.signal);
   } catch (error) {
     return { error: connectionError(label, error as NodeJS.ErrnoException, timeoutMs) };
   }
+  const chain = chainOf(handshake.peer);
   if (chain.length === 0) {
     return { error: { code: 'tls-no-certificate', message: `${label}: the server presented no certificate`, resource: label } };
   }
@@ -70,6 +112,10 @@ async function inspect(endpoint: TlsEndpoint, source: TlsSource, timeoutMs: numb
             servername: endpoint.servername,
             chainIndex: index,
             chainLength: chain.length,
+            // Trust and name are properties of what the endpoint serves, so only its leaf carries them.
+            ...(index === 0
+              ? { trust: trustEvidence(trust, handshake), hostname: hostnameEvidence(trust, endpoint, handshake.peer) }
+              : {}),
           },
         }),
       );
@@ -86,15 +132,43 @@ async function inspect(endpoint: TlsEndpoint, source: TlsSource, timeoutMs: numb
   return { items };
 }
 
-/** The leaf first, then each issuer the server sent; validation is the policies' job, not the handshake's. */
-function presentedChain(endpoint: TlsEndpoint, timeoutMs: number, signal: AbortSignal): Promise<Buffer[]> {
+// OpenSSL reports one verification error per chain, the last it met, and checks validity dates
+// after it has built the path: an expiry code hides whether the chain was trusted. Expiry is
+// KD-CRT-001's to report; trust stays unknown until the certificate is renewed.
+const TIME_ERRORS = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID']);
+
+function trustEvidence(trust: TrustStore, handshake: Handshake): TrustEvidence {
+  const store = { store: trust.name, caFile: trust.caFile };
+  if (!trust.context) return { ...store, verified: null, error: null };
+  if (handshake.authorized) return { ...store, verified: true, error: null };
+  const error = handshake.authorizationError ?? 'UNSPECIFIED';
+  return { ...store, verified: TIME_ERRORS.has(error) ? null : false, error };
+}
+
+/** RFC 6125 matching as Node's own clients do it: DNS and IP SANs, one left-most wildcard label. */
+function hostnameEvidence(trust: TrustStore, endpoint: TlsEndpoint, peer: DetailedPeerCertificate): HostnameEvidence {
+  const expected = endpoint.servername ?? endpoint.host;
+  if (trust.name === 'none') return { expected, matches: null, error: null };
+  const mismatch = tls.checkServerIdentity(expected, peer);
+  return { expected, matches: mismatch === undefined, error: mismatch?.message ?? null };
+}
+
+/**
+ * One handshake: the presented chain plus OpenSSL's verdict on it against the chosen store. The
+ * chain Node returns is the leaf, each issuer the server sent, then any issuer it found in that store.
+ */
+function handshakeWith(endpoint: TlsEndpoint, trust: TrustStore, timeoutMs: number, signal: AbortSignal): Promise<Handshake> {
   return new Promise((resolve, reject) => {
     const socket = tls.connect({
       host: endpoint.host,
       port: endpoint.port,
       ...(endpoint.servername ? { servername: endpoint.servername } : {}),
-      // We inventory whatever is presented, including expired and self-signed certificates.
+      ...(trust.context ? { secureContext: trust.context } : {}),
+      // We inventory whatever is presented, including expired and self-signed certificates;
+      // the verdict is recorded, and the rules judge it.
       rejectUnauthorized: false,
+      // Keeps authorizationError about the chain alone; the name is checked separately.
+      checkServerIdentity: () => undefined,
     });
     const abort = () => socket.destroy(Object.assign(new Error('aborted'), { code: 'ABORT_ERR' }));
     signal.addEventListener('abort', abort, { once: true });
@@ -104,9 +178,12 @@ function presentedChain(endpoint: TlsEndpoint, timeoutMs: number, signal: AbortS
     }, timeoutMs);
     socket.once('secureConnect', () => {
       clearTimeout(timer);
-      const chain = chainOf(socket.getPeerCertificate(true));
+      const peer = socket.getPeerCertificate(true);
+      // Node sets a code string here, whatever the type declarations say.
+      const error = socket.authorizationError as unknown as string | Error | null | undefined;
+      const authorizationError = error ? (typeof error === 'string' ? error : ((error as NodeJS.ErrnoException).code ?? error.message)) : null;
       socket.end();
-      resolve(chain);
+      resolve({ peer, authorized: socket.authorized, authorizationError });
     });
     socket.once('error', (error) => {
       clearTimeout(timer);
