@@ -60,7 +60,9 @@ export function renderMessage(template: string, values: { name: string; uid: str
     const value = key.startsWith('evidence.')
       ? values.evidence[key.slice('evidence.'.length)]
       : (values as unknown as Record<string, unknown>)[key];
-    if (value === undefined || value === null) return whole;
+    if (value === undefined) return whole;
+    // null is a value the rule chose to show (no expiry, unknown): never leave template syntax behind.
+    if (value === null) return 'not set';
     return typeof value === 'object' ? JSON.stringify(value) : String(value);
   });
 }

@@ -75,6 +75,8 @@ test('messages fill name, uid, location and evidence placeholders', () => {
     name: 'api', uid: 'u', location: 'certs/api.pem', evidence: { daysLeft: 4 },
   });
   assert.equal(text, 'api at certs/api.pem: 4 days ({evidence.missing})');
+  const unset = renderMessage('{name} (expires: {evidence.expiresAt})', { name: 'k', uid: 'u', location: 'l', evidence: { expiresAt: null } });
+  assert.equal(unset, 'k (expires: not set)', 'a null value never leaves template syntax in a report');
 });
 
 test('the README rule table is generated from the catalogue and up to date', () => {
