@@ -1,32 +1,43 @@
 import { appendFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 import { main } from '../cli/main.ts';
 import type { Report } from '../report/types.ts';
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { reachesThreshold } from '../findings/outcome.ts';
+import { FILE_NAMES } from '../report/write.ts';
+import { EXIT, reachesThreshold } from '../findings/outcome.ts';
 import type { FailOn } from '../config/types.ts';
+import { readRegularFile, removeStaleReports, reportOfThisRun, writtenThisRun } from './fresh-reports.ts';
+import { isMainThread } from 'node:worker_threads';
+import { hasAbandonedWork } from '../util/abandoned.ts';
 
 // The GitHub Action: a thin shell over the CLI. Inputs arrive as INPUT_<NAME> variables, outputs
 // go to $GITHUB_OUTPUT, the Markdown report to $GITHUB_STEP_SUMMARY, and new findings at or above
-// the threshold become annotations.
+// the threshold become annotations. Only reports this run wrote are read (see fresh-reports.ts).
 
 const ANNOTATION_LIMIT = 50;
+/** GitHub refuses a step's job summary beyond 1 MiB. */
+const SUMMARY_LIMIT = 1024 * 1024;
 
 export function input(name: string): string {
   return (process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] ?? '').trim();
 }
 
+/** The formats asked for; json (outputs) and md (job summary) are always written. */
+export function formats(): string[] {
+  const requested = new Set((input('formats') || 'json,sarif,md').split(',').map((format) => format.trim()).filter(Boolean));
+  requested.add('json');
+  requested.add('md');
+  return [...requested];
+}
+
 export function cliArguments(): string[] {
   const args = ['scan', '--config', input('config') || 'keydrift.yaml'];
-  const formats = new Set((input('formats') || 'json,sarif,md').split(',').map((format) => format.trim()).filter(Boolean));
-  formats.add('json'); // outputs and the summary are read from it
-  formats.add('md');
-  args.push('--format', [...formats].join(','), '--out', input('out-dir') || 'reports', '--fail-on', input('fail-on') || 'high');
+  args.push('--format', formats().join(','), '--out', input('out-dir') || 'reports', '--fail-on', input('fail-on') || 'high');
   if (input('baseline')) args.push('--baseline', input('baseline'));
   if (input('fail-on-new-only') === 'true') args.push('--fail-on-new-only');
   if (input('now')) args.push('--now', input('now'));
   if (input('profile')) args.push('--profile', input('profile'));
+  if (input('timeout')) args.push('--timeout', input('timeout'));
   return args;
 }
 
@@ -37,6 +48,11 @@ function setOutput(name: string, value: string): void {
   appendFileSync(file, `${name}<<${delimiter}\n${value}\n${delimiter}\n`);
 }
 
+function appendSummary(text: string): void {
+  const file = process.env['GITHUB_STEP_SUMMARY'];
+  if (file) appendFileSync(file, text);
+}
+
 /** Workflow-command escaping (data and properties differ). */
 function escapeData(text: string): string {
   return text.replaceAll('%', '%25').replaceAll('\r', '%0D').replaceAll('\n', '%0A');
@@ -45,44 +61,83 @@ function escapeProperty(text: string): string {
   return escapeData(text).replaceAll(':', '%3A').replaceAll(',', '%2C');
 }
 
+async function scan(args: string[]): Promise<number> {
+  try {
+    return await main(args);
+  } catch (error) {
+    // main() reports its own errors; this is the last guard so the outputs below are always set.
+    process.stderr.write(`keydrift: error: ${error instanceof Error ? error.message : String(error)}\n`);
+    return EXIT.usage;
+  }
+}
+
 export async function run(): Promise<number> {
   const outDir = input('out-dir') || 'reports';
-  const args = cliArguments();
-  const exitCode = await main(args);
-  let report: Report | null = null;
-  try {
-    report = JSON.parse(await readFile(path.join(outDir, 'keydrift.json'), 'utf8')) as Report;
-  } catch {
-    // exit 2: nothing was evaluated, no report to describe
+  const leftOver = await removeStaleReports(outDir, input('baseline') ? [input('baseline')] : []);
+  const startedAt = Date.now();
+  const exitCode = await scan(cliArguments());
+  const outcome = await reportOfThisRun(outDir, { exitCode, startedAt, finishedAt: Date.now() }, leftOver);
+  if (!outcome.ok) {
+    // A scan that exited 0 without a report this Action can trust has not shown compliance.
+    const failed = exitCode === EXIT.compliant ? EXIT.usage : exitCode;
+    reportScanFailure(exitCode, failed, outcome.problem);
+    return failed;
   }
   setOutput('exit-code', String(exitCode));
-  if (!report) {
-    setOutput('compliant', 'false');
-    return exitCode;
-  }
+  const report = outcome.value;
   const standing = report.findings.filter((finding) => !finding.waiver && finding.baselineState !== 'absent');
-  setOutput('json-file', path.join(outDir, 'keydrift.json'));
-  setOutput('sarif-file', (input('formats') || 'json,sarif,md').includes('sarif') ? path.join(outDir, 'keydrift.sarif') : '');
+  const sarif = formats().includes('sarif') ? await writtenThisRun(outDir, FILE_NAMES.sarif, leftOver) : null;
+  setOutput('scan-failed', 'false');
+  setOutput('json-file', path.join(outDir, FILE_NAMES.json));
+  setOutput('sarif-file', sarif ?? '');
   setOutput('findings', String(standing.length));
   setOutput('new-findings', String(report.summary.new));
   setOutput('fixed-findings', String(report.summary.fixed));
   setOutput('compliant', String(report.summary.compliant));
-  const summaryFile = process.env['GITHUB_STEP_SUMMARY'];
-  if (summaryFile) appendFileSync(summaryFile, await readFile(path.join(outDir, 'keydrift.md'), 'utf8'));
+  await summariseMarkdown(outDir, leftOver);
 
   const failOn = (input('fail-on') || 'high') as FailOn;
-  const annotate = standing.filter(
+  annotate(report, standing, failOn);
+  return exitCode;
+}
+
+/** No report from this run: outputs, summary and an error say so, and nothing older stands in. */
+function reportScanFailure(cliExitCode: number, exitCode: number, problem: string): void {
+  setOutput('exit-code', String(exitCode));
+  for (const name of ['json-file', 'sarif-file', 'findings', 'new-findings', 'fixed-findings']) setOutput(name, '');
+  setOutput('compliant', 'false');
+  setOutput('scan-failed', 'true');
+  const message = `keydrift exited ${cliExitCode} and this run has no report: ${problem}.`;
+  appendSummary(`## keydrift: the scan failed\n\n${message}\n\nNo earlier report stands in for it; the cause is in the log of the keydrift step.\n`);
+  process.stdout.write(`::error title=${escapeProperty('keydrift scan failed')}::${escapeData(`${message} See the log of this step.`)}\n`);
+}
+
+async function summariseMarkdown(outDir: string, leftOver: ReadonlyMap<string, string>): Promise<void> {
+  const file = await writtenThisRun(outDir, FILE_NAMES.md, leftOver);
+  const markdown = file ? await readRegularFile(file, SUMMARY_LIMIT) : { ok: false as const, problem: `this run wrote no ${FILE_NAMES.md}` };
+  if (markdown.ok) appendSummary(markdown.value);
+  else appendSummary(`## keydrift\n\nThe Markdown report is not in this summary (${markdown.problem}): see the reports in ${outDir}.\n`);
+}
+
+function annotate(report: Report, standing: Report['findings'], failOn: FailOn): void {
+  const annotated = standing.filter(
     (finding) => reachesThreshold(finding.severity, failOn) && (report.drift === undefined || finding.baselineState === 'new'),
   );
-  for (const finding of annotate.slice(0, ANNOTATION_LIMIT)) {
+  for (const finding of annotated.slice(0, ANNOTATION_LIMIT)) {
     const { file, region } = finding.declaredAt;
     const level = finding.severity === 'critical' || finding.severity === 'high' ? 'error' : 'warning';
     process.stdout.write(
       `::${level} file=${escapeProperty(file)},line=${region.startLine},endLine=${region.endLine},title=${escapeProperty(`${finding.ruleId} ${finding.title}`)}::${escapeData(`${finding.message} Remediation: ${finding.remediation.text}`)}\n`,
     );
   }
-  if (annotate.length > ANNOTATION_LIMIT) process.stdout.write(`::notice::${annotate.length - ANNOTATION_LIMIT} more findings at or above ${failOn}: see the job summary and the reports\n`);
-  return exitCode;
+  if (annotated.length > ANNOTATION_LIMIT) process.stdout.write(`::notice::${annotated.length - ANNOTATION_LIMIT} more findings at or above ${failOn}: see the job summary and the reports\n`);
 }
 
-process.exitCode = await run();
+// The bundle is also the code of the policy sandbox's worker threads (src/engine/sandbox.ts): only
+// the main thread runs the Action.
+if (isMainThread) {
+  const code = await run();
+  // Outputs are written; collection cut off by --timeout must not keep the job waiting.
+  if (hasAbandonedWork()) process.exit(code);
+  process.exitCode = code;
+}

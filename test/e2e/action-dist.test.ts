@@ -1,37 +1,15 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { runAction as runScript } from '../support/action.ts';
 import { removeDir, tempDir } from '../support/certs.ts';
-import { REPO } from '../support/cli.ts';
+import { REPO, runCli } from '../support/cli.ts';
 import { readValidReport } from '../support/reports.ts';
 
-// dist/action.js run the way the runner runs a node24 action: INPUT_* variables (hyphens kept),
-// GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files, stdout for workflow commands.
+// The committed dist/action.js, run the way the runner runs a node24 action (test/support/action.ts).
 
-function runAction(inputs: Record<string, string>, dir: string): Promise<{ code: number; stdout: string; stderr: string; outputs: Record<string, string>; summary: string }> {
-  const outputFile = path.join(dir, `output-${Math.random().toString(36).slice(2)}`);
-  const summaryFile = path.join(dir, `summary-${Math.random().toString(36).slice(2)}`);
-  writeFileSync(outputFile, '');
-  writeFileSync(summaryFile, '');
-  const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'] ?? '', HOME: dir, GITHUB_OUTPUT: outputFile, GITHUB_STEP_SUMMARY: summaryFile, NO_COLOR: '1' };
-  for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(REPO, 'dist/action.js')], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const outputs: Record<string, string> = {};
-      const text = readFileSync(outputFile, 'utf8');
-      for (const match of text.matchAll(/^([\w-]+)<<(\S+)\n([\s\S]*?)\n\2$/gm)) outputs[match[1]!] = match[3]!;
-      resolve({ code: code ?? -1, stdout, stderr, outputs, summary: readFileSync(summaryFile, 'utf8') });
-    });
-  });
-}
+const runAction = (inputs: Record<string, string>, dir: string) => runScript(path.join(REPO, 'dist/action.js'), inputs, dir, REPO);
 
 describe('the bundled Action (dist/action.js)', () => {
   let dir: string;
@@ -47,6 +25,7 @@ describe('the bundled Action (dist/action.js)', () => {
     assert.equal(run.code, 1, run.stderr);
     const report = readValidReport(path.join(out, 'keydrift.json'));
     assert.deepEqual(run.outputs, {
+      'scan-failed': 'false',
       'exit-code': '1',
       'json-file': path.join(out, 'keydrift.json'),
       'sarif-file': path.join(out, 'keydrift.sarif'),
@@ -60,6 +39,21 @@ describe('the bundled Action (dist/action.js)', () => {
     const annotations = run.stdout.split('\n').filter((line) => line.startsWith('::error '));
     assert.equal(annotations.length, report.findings.filter((finding) => ['critical', 'high'].includes(finding.severity)).length);
     assert.match(annotations[0]!, /^::error file=[^,]+,line=\d+,endLine=\d+,title=KD-[A-Z]{3}-\d{3} /);
+  });
+
+  test('a custom wasm bundle is evaluated on the sandbox worker, which re-enters the bundle without running the Action twice', { timeout: 180_000 }, async () => {
+    const bundle = path.join(dir, 'acme.tar.gz');
+    const built = await runCli(['policy', 'build', 'examples/custom-policy/policy', '--output', bundle]);
+    assert.equal(built.code, 0, built.stderr);
+    const config = path.join(dir, 'custom.yaml');
+    writeFileSync(config, `version: 1\nname: custom\nsources:\n  - { id: keys, type: snapshot, path: ${path.join(REPO, 'examples/demo/snapshot/keys.json')} }\npolicy:\n  bundles: [${bundle}]\n`);
+    const out = path.join(dir, 'custom-out');
+    const run = await runAction({ config, 'out-dir': out, now: '2026-11-01T00:00:00Z', formats: 'json' }, dir);
+    assert.equal(run.code, 1, run.stderr);
+    assert.equal(run.outputs['scan-failed'], 'false');
+    const report = readValidReport(path.join(out, 'keydrift.json'));
+    assert.deepEqual(report.findings.filter((finding) => finding.ruleId.startsWith('ACME-')).map((finding) => finding.ruleId), ['ACME-001']);
+    assert.equal(run.summary.match(/^# keydrift report/gm)?.length, 1, 'the job summary was written once');
   });
 
   test('with a baseline and fail-on-new-only: only new findings fail and are annotated', async () => {
@@ -82,11 +76,22 @@ describe('the bundled Action (dist/action.js)', () => {
     assert.equal(same.outputs['compliant'], 'true');
   });
 
-  test('a broken config: exit 2, exit-code output, nothing else claimed', async () => {
+  test('a broken config: exit 2, the outputs say the scan failed and claim nothing else', async () => {
     writeFileSync(path.join(dir, 'broken.yaml'), 'version: 1\nsources:\n  - { id: x, type: nope }\n');
     const run = await runAction({ config: path.join(dir, 'broken.yaml'), 'out-dir': path.join(dir, 'broken-out') }, dir);
     assert.equal(run.code, 2);
-    assert.deepEqual(run.outputs, { 'exit-code': '2', compliant: 'false' });
+    assert.deepEqual(run.outputs, {
+      'exit-code': '2',
+      'scan-failed': 'true',
+      compliant: 'false',
+      'json-file': '',
+      'sarif-file': '',
+      findings: '',
+      'new-findings': '',
+      'fixed-findings': '',
+    });
+    assert.match(run.stdout, /^::error title=keydrift scan failed::keydrift exited 2 and this run has no report/m);
+    assert.match(run.summary, /^## keydrift: the scan failed\n/);
     assert.match(run.stderr, /broken\.yaml:3:5: sources\[0\]: unknown type "nope"/);
   });
 });
