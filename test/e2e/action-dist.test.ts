@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { runAction as runScript } from '../support/action.ts';
+import { FAILED_OUTPUTS, runAction as runScript } from '../support/action.ts';
 import { removeDir, tempDir } from '../support/certs.ts';
 import { REPO, runCli } from '../support/cli.ts';
 import { readValidReport } from '../support/reports.ts';
@@ -80,16 +80,7 @@ describe('the bundled Action (dist/action.js)', () => {
     writeFileSync(path.join(dir, 'broken.yaml'), 'version: 1\nsources:\n  - { id: x, type: nope }\n');
     const run = await runAction({ config: path.join(dir, 'broken.yaml'), 'out-dir': path.join(dir, 'broken-out') }, dir);
     assert.equal(run.code, 2);
-    assert.deepEqual(run.outputs, {
-      'exit-code': '2',
-      'scan-failed': 'true',
-      compliant: 'false',
-      'json-file': '',
-      'sarif-file': '',
-      findings: '',
-      'new-findings': '',
-      'fixed-findings': '',
-    });
+    assert.deepEqual(run.outputs, FAILED_OUTPUTS);
     assert.match(run.stdout, /^::error title=keydrift scan failed::keydrift exited 2 and this run has no report/m);
     assert.match(run.summary, /^## keydrift: the scan failed\n/);
     assert.match(run.stderr, /broken\.yaml:3:5: sources\[0\]: unknown type "nope"/);

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { lstatSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { runAction, type ActionRun } from '../support/action.ts';
+import { FAILED_OUTPUTS, runAction, type ActionRun } from '../support/action.ts';
 import { removeDir, tempDir } from '../support/certs.ts';
 import { REPO } from '../support/cli.ts';
 import { readValidReport } from '../support/reports.ts';
@@ -24,16 +24,6 @@ const PLANTED_REPORT = JSON.stringify({
 });
 const PLANTED_SARIF = '{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"planted"}},"results":[]}]}\n';
 
-const FAILED_OUTPUTS = {
-  'exit-code': '2',
-  'scan-failed': 'true',
-  compliant: 'false',
-  'json-file': '',
-  'sarif-file': '',
-  findings: '',
-  'new-findings': '',
-  'fixed-findings': '',
-};
 
 describe('the Action uses only the reports its own scan wrote', () => {
   let bundleDir: string;

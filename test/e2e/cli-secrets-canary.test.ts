@@ -37,7 +37,6 @@ describe('secrets echoed by a backend never reach an output', () => {
   before(async () => {
     dir = tempDir();
     echo = await echoingServer();
-    writeFileSync(path.join(dir, 'role-id'), CANARIES.VAULT_ROLE_ID);
     config = path.join(dir, 'keydrift.yaml');
     writeFileSync(
       config,

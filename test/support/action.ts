@@ -5,6 +5,18 @@ import path from 'node:path';
 // A bundled Action run the way the runner runs a node24 action: INPUT_* variables (hyphens kept),
 // GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files, stdout for workflow commands.
 
+/** What the Action outputs when this run wrote no report it can trust (exit 2). */
+export const FAILED_OUTPUTS = {
+  'exit-code': '2',
+  'scan-failed': 'true',
+  compliant: 'false',
+  'json-file': '',
+  'sarif-file': '',
+  findings: '',
+  'new-findings': '',
+  'fixed-findings': '',
+};
+
 export interface ActionRun {
   code: number;
   stdout: string;
