@@ -1,6 +1,7 @@
-// Bundles the GitHub Action into dist/action.js (committed: the runner executes it with no
-// npm install). The policy bundle, rule catalogue, profiles and schemas are read from the action's
-// checkout beside it. pkcs11js stays external: a native addon cannot be bundled.
+// Bundles the GitHub Action into dist/action.js. The runner executes it with no npm install, so
+// release commits carry it (scripts/release-action.ts); main does not. The policy bundle, rule
+// catalogue, profiles and schemas are read from the action's checkout beside it. pkcs11js stays
+// external: a native addon cannot be bundled.
 import { build } from 'esbuild';
 
 // `node scripts/build-action.ts [outfile]`: check-fresh builds to a temporary file and compares.

@@ -2,22 +2,27 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { FAILED_OUTPUTS, runAction as runScript } from '../support/action.ts';
+import { buildActionBundle, FAILED_OUTPUTS, runAction as runScript } from '../support/action.ts';
 import { removeDir, tempDir } from '../support/certs.ts';
 import { REPO, runCli } from '../support/cli.ts';
 import { readValidReport } from '../support/reports.ts';
 
-// The committed dist/action.js, run the way the runner runs a node24 action (test/support/action.ts).
+// The bundled Action (built as a release builds dist/action.js), run the way the runner runs a
+// node24 action (test/support/action.ts).
 
-const runAction = (inputs: Record<string, string>, dir: string) => runScript(path.join(REPO, 'dist/action.js'), inputs, dir, REPO);
-
-describe('the bundled Action (dist/action.js)', () => {
+describe('the bundled Action', () => {
   let dir: string;
+  let bundle: { bundle: string; dir: string };
+  const runAction = (inputs: Record<string, string>, cwd: string) => runScript(bundle.bundle, inputs, cwd, REPO);
   before(() => {
+    bundle = buildActionBundle();
     dir = tempDir();
     writeFileSync(path.join(dir, 'keydrift.yaml'), `version: 1\nname: action-test\nsources:\n  - { id: keys, type: snapshot, path: ${path.join(REPO, 'examples/demo/snapshot/keys.json')} }\n`);
   });
-  after(() => removeDir(dir));
+  after(() => {
+    removeDir(dir);
+    removeDir(bundle.dir);
+  });
 
   test('on a snapshot source: outputs, job summary, annotations and exit code', async () => {
     const out = path.join(dir, 'reports');

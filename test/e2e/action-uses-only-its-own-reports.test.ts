@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { lstatSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { FAILED_OUTPUTS, runAction, type ActionRun } from '../support/action.ts';
+import { buildActionBundle, FAILED_OUTPUTS, runAction, type ActionRun } from '../support/action.ts';
 import { removeDir, tempDir } from '../support/certs.ts';
 import { REPO } from '../support/cli.ts';
 import { readValidReport } from '../support/reports.ts';
@@ -11,8 +10,7 @@ import { readValidReport } from '../support/reports.ts';
 // The Action runs in a workspace that may already hold reports/keydrift.* (an earlier step, a
 // cached folder, or files a pull request committed). Whatever happens, the outputs and the job
 // summary come from this run's scan alone, and a planted symlink is never followed.
-// Runs a bundle freshly built from src/ with scripts/build-action.ts (the committed dist/action.js
-// is rebuilt separately; test/e2e/action-dist.test.ts checks that one).
+// Runs a bundle freshly built from src/ with scripts/build-action.ts, as a release builds it.
 
 const PLANTED_SENTENCE = 'PLANTED: every key here is compliant';
 const PLANTED_REPORT = JSON.stringify({
@@ -31,12 +29,7 @@ describe('the Action uses only the reports its own scan wrote', () => {
   const dirs: string[] = [];
 
   before(() => {
-    // Inside the repository (.tmp/ is ignored): the bundle finds policies/ and rules/ by walking up.
-    mkdirSync(path.join(REPO, '.tmp'), { recursive: true });
-    bundleDir = mkdtempSync(path.join(REPO, '.tmp', 'action-test-'));
-    bundle = path.join(bundleDir, 'action.js');
-    const build = spawnSync(process.execPath, ['scripts/build-action.ts', bundle], { cwd: REPO, encoding: 'utf8' });
-    assert.equal(build.status, 0, `scripts/build-action.ts failed:\n${build.stdout}${build.stderr}`);
+    ({ bundle, dir: bundleDir } = buildActionBundle());
   });
   after(() => {
     removeDir(bundleDir);

@@ -1,6 +1,8 @@
-import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { REPO } from './cli.ts';
 
 // A bundled Action run the way the runner runs a node24 action: INPUT_* variables (hyphens kept),
 // GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files, stdout for workflow commands.
@@ -47,4 +49,18 @@ export function runAction(script: string, inputs: Record<string, string>, dir: s
       resolve({ code: code ?? -1, stdout, stderr, outputs, summary: readFileSync(summaryFile, 'utf8') });
     });
   });
+}
+
+/**
+ * The Action bundle built fresh from src/ with scripts/build-action.ts, as a release would build
+ * it (main carries no bundle). Inside the repository (.tmp/ is ignored): the bundle finds
+ * policies/ and rules/ by walking up from its own file.
+ */
+export function buildActionBundle(): { bundle: string; dir: string } {
+  mkdirSync(path.join(REPO, '.tmp'), { recursive: true });
+  const dir = mkdtempSync(path.join(REPO, '.tmp', 'action-test-'));
+  const bundle = path.join(dir, 'action.js');
+  const build = spawnSync(process.execPath, ['scripts/build-action.ts', bundle], { cwd: REPO, encoding: 'utf8' });
+  assert.equal(build.status, 0, `scripts/build-action.ts failed:\n${build.stdout}${build.stderr}`);
+  return { bundle, dir };
 }
