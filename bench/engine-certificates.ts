@@ -3,6 +3,7 @@
 import { effectivePolicy } from '../src/config/settings.ts';
 import { DEFAULT_BATCH_SIZE, PolicyEngine } from '../src/engine/engine.ts';
 import { baseItem, type InventoryItem } from '../src/inventory/types.ts';
+import { rfc3339 as iso } from '../src/util/rfc3339.ts';
 
 const count = Number(process.argv[2] ?? 100_000);
 const batchSize = Number(process.argv[3] ?? DEFAULT_BATCH_SIZE);
@@ -15,7 +16,6 @@ function syntheticCertificate(index: number): InventoryItem {
   const notAfter = new Date(notBefore.getTime() + (30 + ((index * 53) % 900)) * DAY);
   const rsa = index % 3 === 0;
   const bits = rsa ? (index % 11 === 0 ? 1024 : 2048) : 256;
-  const iso = (date: Date) => date.toISOString().replace('.000Z', 'Z');
   const fingerprint = index.toString(16).padStart(64, '0');
   return baseItem({
     uid: `bench/cert-${index}.pem#sha256:${fingerprint}`,

@@ -4,11 +4,12 @@
 import { quietContext } from '../test/support/collect.ts';
 import { gcpKmsCollector } from '../src/collectors/gcp-kms/collector.ts';
 import { startGcpKmsServer, type GcpKey } from '../test/support/gcp-kms-server.ts';
+import { rfc3339 } from '../src/util/rfc3339.ts';
 
 const count = Number(process.argv[2] ?? 2000);
 const concurrency = Number(process.argv[3] ?? 16);
 const RINGS = 20;
-const iso = (day: number) => new Date(Date.UTC(2026, 0, 1) + day * 86_400_000).toISOString().replace('.000Z', 'Z');
+const iso = (day: number) => rfc3339(Date.UTC(2026, 0, 1) + day * 86_400_000);
 const keys = (ring: number): GcpKey[] =>
   Array.from({ length: count / RINGS }, (_, i) => ({
     id: `key-${ring}-${i}`,

@@ -1,10 +1,10 @@
 // A synthetic estate of N mixed items (AWS/GCP/Vault/PKCS#11 keys, ACM/PKI/file/TLS certificates)
 // that exercises every built-in rule. Deterministic: item i is always the same.
 import { baseItem, type InventoryItem, type KeyVersion } from '../src/inventory/types.ts';
+import { rfc3339 as iso } from '../src/util/rfc3339.ts';
 
 const NOW = Date.parse('2026-11-01T00:00:00Z');
 const DAY = 86_400_000;
-const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
 const ago = (days: number) => iso(NOW - days * DAY);
 
 export function mixedItem(i: number): InventoryItem {

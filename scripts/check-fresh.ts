@@ -1,6 +1,8 @@
 // Fails when a committed build artifact is not what a fresh build produces:
-// the wasm policy bundle, the wasm capabilities file, the README rule table, the policy input
-// schema, the demo reports and, on a release commit, the Action bundle.
+// the wasm policy bundle, the generated Rego (rule catalogue, entrypoint), the wasm capabilities
+// file, what derives from the collectors' declarations (config schema sources, source types and
+// providers), the README tables, the policy input schema, the demo reports and, on a release commit,
+// the Action bundle.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,7 +33,7 @@ try {
     problems.push('dist/action.js is stale: this release commit does not carry what a fresh build produces');
   }
 
-  for (const script of ['scripts/gen-docs.ts', 'scripts/gen-input-schema.ts']) {
+  for (const script of ['scripts/gen-collector-artifacts.ts', 'scripts/gen-rego.ts', 'scripts/gen-docs.ts', 'scripts/gen-input-schema.ts']) {
     const check = spawnSync(process.execPath, [script, '--check'], { encoding: 'utf8' });
     if (check.status !== 0) problems.push(check.stderr.trim());
   }
@@ -63,4 +65,4 @@ if (problems.length > 0) {
   for (const problem of problems) console.error(`check-fresh: ${problem}`);
   process.exit(1);
 }
-console.log('check-fresh: policy bundle, capabilities, Action bundle, README tables, input schema and demo reports are fresh');
+console.log('check-fresh: policy bundle, generated Rego, capabilities, Action bundle, README tables, input schema and demo reports are fresh');

@@ -1,15 +1,16 @@
 import type { EffectivePolicy } from './config/settings.ts';
-import type { FailOn } from './config/types.ts';
+import type { FailOn } from './model/severity.ts';
 import { BUILTIN_BUNDLE, ENTRYPOINT } from './engine/bundle.ts';
-import { customRuleEntry, loadCustomPolicies, type CustomRuleMeta } from './engine/custom.ts';
+import { loadCustomPolicies } from './engine/custom.ts';
 import { loadModule, PolicyEngine, PolicyError } from './engine/engine.ts';
 import { catalogue, type RuleEntry } from './rules/catalogue.ts';
+import { customRuleEntry, type CustomRuleMeta } from './rules/custom-rule.ts';
 import { assembleFindings } from './findings/assemble.ts';
 import { applyWaivers } from './findings/waivers.ts';
 import { digestOf } from './findings/fingerprint.ts';
 import { countBySeverity, exitCodeFor } from './findings/outcome.ts';
-import type { SourceStatus } from './findings/types.ts';
-import { TOOL } from './inventory/file.ts';
+import type { SourceStatus } from './model/source.ts';
+import { TOOL } from './model/tool.ts';
 import type { InventoryItem } from './inventory/types.ts';
 import type { Report } from './report/types.ts';
 

@@ -5,7 +5,7 @@ import { main } from '../cli/main.ts';
 import type { Report } from '../report/types.ts';
 import { FILE_NAMES } from '../report/write.ts';
 import { EXIT, reachesThreshold } from '../findings/outcome.ts';
-import type { FailOn } from '../config/types.ts';
+import type { FailOn } from '../model/severity.ts';
 import { readRegularFile, removeStaleReports, reportOfThisRun, writtenThisRun } from './fresh-reports.ts';
 import { isMainThread } from 'node:worker_threads';
 import { hasAbandonedWork } from '../util/abandoned.ts';

@@ -1,17 +1,8 @@
 // Progress and diagnostics go to stderr only: stdout is reserved for machine-readable output.
 
+import type { Logger, LogLevel } from '../model/logger.ts';
 import { redact } from '../util/redact.ts';
 import { terminalLine } from '../util/terminal.ts';
-
-export type LogLevel = 'quiet' | 'normal' | 'verbose';
-
-export interface Logger {
-  info(message: string): void;
-  warn(message: string): void;
-  debug(message: string): void;
-  readonly level: LogLevel;
-  readonly color: boolean;
-}
 
 /**
  * Messages carry data (file names, ids, backend errors): each is redacted, then printed as one

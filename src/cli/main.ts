@@ -6,7 +6,7 @@ import { OpaNotFoundError } from '../engine/opa-binary.ts';
 import { PolicyError } from '../engine/engine.ts';
 import { UnknownRuleError } from '../findings/assemble.ts';
 import { EXIT } from '../findings/outcome.ts';
-import { TOOL } from '../inventory/file.ts';
+import { TOOL } from '../model/tool.ts';
 import { hasAbandonedWork } from '../util/abandoned.ts';
 import { redact, registerEnvironmentSecrets } from '../util/redact.ts';
 import { terminalLine } from '../util/terminal.ts';

@@ -1,6 +1,8 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { FORMATS, type FailOn, type Format } from '../config/types.ts';
-import { createLogger, wantsColor, type Logger } from './logger.ts';
+import { FORMATS, type Format } from '../model/format.ts';
+import type { Logger } from '../model/logger.ts';
+import type { FailOn } from '../model/severity.ts';
+import { createLogger, wantsColor } from './logger.ts';
 
 /** A mistake on the command line: exit code 2, with the command's usage hint. */
 export class UsageError extends Error {}

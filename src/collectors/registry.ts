@@ -1,22 +1,39 @@
-import type { Collector } from './types.ts';
-import { acmCollector } from './aws/acm/collector.ts';
-import { kmsCollector } from './aws/kms/collector.ts';
-import { snapshotCollector } from './snapshot/collector.ts';
-import { tlsCollector } from './tls/collector.ts';
-import { pkcs11Collector } from './pkcs11/collector.ts';
-import { vaultCollector } from './vault/collector.ts';
-import { x509FilesCollector } from './x509/files.ts';
+import type { Collector, CollectorDeclaration } from './types.ts';
+import { kmsDeclaration } from './aws/kms/declaration.ts';
+import { acmDeclaration } from './aws/acm/declaration.ts';
+import { gcpKmsDeclaration } from './gcp-kms/declaration.ts';
+import { vaultDeclaration } from './vault/declaration.ts';
+import { pkcs11Declaration } from './pkcs11/declaration.ts';
+import { x509FilesDeclaration } from './x509/declaration.ts';
+import { tlsDeclaration } from './tls/declaration.ts';
+import { snapshotDeclaration } from './snapshot/declaration.ts';
+
+/**
+ * Every collector, in the order the config schema, the source-type list and the provider list are
+ * generated in (scripts/gen-collector-artifacts.ts). Adding a collector is its folder and one line
+ * here. Each implementation is imported only when a source of its type is configured: Google
+ * Cloud's client loads its .proto files from node_modules at run time (the bundled Action works
+ * without it otherwise), and pkcs11js, a native addon, is loaded by its collector on first use.
+ */
+export const DECLARATIONS: readonly CollectorDeclaration[] = [
+  kmsDeclaration,
+  acmDeclaration,
+  gcpKmsDeclaration,
+  vaultDeclaration,
+  pkcs11Declaration,
+  x509FilesDeclaration,
+  tlsDeclaration,
+  snapshotDeclaration,
+];
 
 type Load = () => Promise<Collector>;
 
-/**
- * Config `type` -> collector. Google Cloud's client loads its .proto files from node_modules at
- * run time, so it is imported only when a gcp-kms source is configured (the bundled Action works
- * without it otherwise). pkcs11js, a native addon, is loaded by its collector on first use.
- */
-export const COLLECTORS: ReadonlyMap<string, Load> = new Map<string, Load>([
-  ...[x509FilesCollector, tlsCollector, snapshotCollector, kmsCollector, acmCollector, vaultCollector, pkcs11Collector].map(
-    (collector): [string, Load] => [collector.type, async () => collector],
-  ),
-  ['gcp-kms', async () => (await import('./gcp-kms/collector.ts')).gcpKmsCollector],
-]);
+/** Config `type` -> collector. */
+export const COLLECTORS: ReadonlyMap<string, Load> = new Map<string, Load>(DECLARATIONS.map((declaration): [string, Load] => [declaration.type, () => declaration.load()]));
+
+/** The declaration of a source type; throws for a type no collector declares. */
+export function declarationOf(type: string): CollectorDeclaration {
+  const declaration = DECLARATIONS.find((candidate) => candidate.type === type);
+  if (!declaration) throw new Error(`no collector declares source type ${type}`);
+  return declaration;
+}

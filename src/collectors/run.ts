@@ -1,14 +1,15 @@
-import type { Logger } from '../cli/logger.ts';
+import type { Logger } from '../model/logger.ts';
 import { ConfigError } from '../config/load.ts';
 import type { Config } from '../config/types.ts';
-import type { SourceStatus } from '../findings/types.ts';
+import type { SourceError, SourceStatus } from '../model/source.ts';
+import { itemLabel, itemProblem, itemUid, MAX_LISTED_INVALID_ITEMS } from '../inventory/file.ts';
 import type { InventoryItem } from '../inventory/types.ts';
 import { markAbandoned } from '../util/abandoned.ts';
 import { displayPath } from '../util/paths.ts';
 import { redact } from '../util/redact.ts';
 import { assignTier } from './tiers.ts';
 import { COLLECTORS } from './registry.ts';
-import type { SourceError } from './types.ts';
+import type { Collector } from './types.ts';
 
 export interface Collected {
   items: InventoryItem[];
@@ -21,6 +22,8 @@ export interface CollectOptions {
   signal?: AbortSignal;
   /** The whole scan's deadline in milliseconds (`--timeout`): sources still running then are cut off and reported. */
   timeoutMs?: number;
+  /** Config `type` -> collector; the built-in registry unless given (tests bring their own collectors). */
+  collectors?: ReadonlyMap<string, () => Promise<Collector>>;
 }
 
 /**
@@ -37,15 +40,16 @@ export async function collectAll(config: Config, options: CollectOptions): Promi
     // Nothing scanned must never read as "compliant". (evaluate may still use such a config for its policy.)
     throw new ConfigError([`${configFile}: sources: lists no source, so there is nothing to scan; add at least one`]);
   }
+  const collectors = options.collectors ?? COLLECTORS;
   for (const source of config.sources) {
-    if (!COLLECTORS.has(source.type)) {
+    if (!collectors.has(source.type)) {
       throw new ConfigError([`${configFile}: source "${source.id}": type ${source.type} has no collector in this build of keydrift`]);
     }
   }
   const deadline = scanDeadline(options);
   try {
     for (const source of config.sources) {
-      sources.push(await collectSource(source, config, options, deadline, { items, seen }));
+      sources.push(await collectSource(await collectors.get(source.type)!(), source, config, options, deadline, { items, seen }));
     }
   } finally {
     deadline.clear();
@@ -75,6 +79,7 @@ function scanDeadline(options: CollectOptions): Deadline {
 }
 
 async function collectSource(
+  collector: Collector,
   source: Config['sources'][number],
   config: Config,
   options: CollectOptions,
@@ -82,7 +87,6 @@ async function collectSource(
   into: { items: InventoryItem[]; seen: Set<string> },
 ): Promise<SourceStatus> {
   const configFile = displayPath(config.file);
-  const collector = await COLLECTORS.get(source.type)!();
   const errors: SourceError[] = [];
   const apiCalls: Record<string, number> = {};
   let closed = false;
@@ -96,6 +100,8 @@ async function collectSource(
   };
   let count = 0;
   let yielded = 0;
+  let valid = 0;
+  let invalid = 0;
   const started = Date.now();
   if (deadline.signal.aborted) {
     report({ code: 'scan-timeout', message: `not collected: ${deadline.describe()} before this source started`, resource: source.id });
@@ -116,7 +122,17 @@ async function collectSource(
         }
         if (next.done) break;
         const item = next.value;
-        yielded++;
+        const index = yielded++;
+        // Checked here, as `evaluate` checks a saved inventory: what a scan keeps, evaluate accepts.
+        const problem = checkItem(item);
+        if (problem !== null) {
+          if (invalid++ < MAX_LISTED_INVALID_ITEMS) {
+            const uid = itemUid(item);
+            report({ code: 'item-invalid', message: `${itemLabel(item, index)}: ${problem}; item left out`, ...(uid !== null ? { resource: uid } : {}) });
+          }
+          continue;
+        }
+        valid++;
         if (into.seen.has(item.uid)) {
           options.logger.debug(`${source.id}: ${item.uid} already collected, skipped`);
           continue;
@@ -128,10 +144,13 @@ async function collectSource(
     } catch (error) {
       report({ code: 'collector-error', message: `collection stopped: ${(error as Error).message}` });
     }
+    if (invalid > MAX_LISTED_INVALID_ITEMS) {
+      report({ code: 'item-invalid', message: `${invalid - MAX_LISTED_INVALID_ITEMS} more invalid items left out (the first ${MAX_LISTED_INVALID_ITEMS} are listed)`, resource: source.id });
+    }
   }
   closed = true;
-  // An item another source already collected still counts toward this source's coverage.
-  const status = errors.length === 0 ? 'ok' : yielded > 0 ? 'partial' : 'failed';
+  // An item another source already collected still counts toward this source's coverage; an invalid one does not.
+  const status = errors.length === 0 ? 'ok' : valid > 0 ? 'partial' : 'failed';
   options.logger.debug(`${source.id}: ${count} items, ${status}, ${Date.now() - started} ms`);
   return {
     id: source.id,
@@ -142,6 +161,15 @@ async function collectSource(
     declaredAt: { file: configFile, region: config.regions[source.id] ?? config.regions['$config']! },
     ...(Object.keys(apiCalls).length > 0 ? { apiCalls: sortedCounts(apiCalls) } : {}),
   };
+}
+
+/** The item's problem, or null; a collector's bug (a getter that throws, say) is a problem too, never a crash. */
+function checkItem(item: unknown): string | null {
+  try {
+    return itemProblem(item);
+  } catch (error) {
+    return `could not be checked: ${(error as Error).message}`;
+  }
 }
 
 function sortedCounts(counts: Record<string, number>): Record<string, number> {

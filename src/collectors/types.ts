@@ -1,21 +1,6 @@
 import type { InventoryItem } from '../inventory/types.ts';
-import type { Logger } from '../cli/logger.ts';
-
-/** One configured source, as validated from keydrift.yaml. Provider fields stay loose here. */
-export interface SourceConfig {
-  id: string;
-  type: string;
-  concurrency?: number;
-  [field: string]: unknown;
-}
-
-/** Errors are data: a collector reports them here and keeps going where it can. */
-export interface SourceError {
-  code: string;
-  message: string;
-  /** The resource (file, endpoint, region, key) the error is about, when there is one. */
-  resource?: string;
-}
+import type { Logger } from '../model/logger.ts';
+import type { SourceConfig, SourceError } from '../model/source.ts';
 
 export interface CollectContext {
   logger: Logger;
@@ -31,11 +16,32 @@ export interface CollectContext {
 }
 
 export interface Collector {
-  /** Matches the config `type`. */
+  /** Matches the config `type` (its declaration's). */
   readonly type: string;
-  /** Which providers' items this collector yields (the inventory `provider` field). */
+  /** Which providers' items this collector yields (the inventory `provider` field; its declaration's). */
   readonly provides: readonly string[];
-  /** The exact operations it performs against the backend; read-only by construction. */
+  /** The exact operations it performs against the backend (its declaration's); read-only by construction. */
   readonly operations: readonly string[];
   collect(source: SourceConfig, ctx: CollectContext): AsyncIterable<InventoryItem>;
+}
+
+/**
+ * What a collector folder says about itself in its `declaration.ts`, without loading its SDK. The
+ * registry lists the declarations; scripts/gen-collector-artifacts.ts turns them into the config
+ * schema's sources, the source-type and provider lists, and the README's permission sections.
+ */
+export interface CollectorDeclaration {
+  /** The config `type` of its sources. */
+  readonly type: string;
+  /** The inventory `provider` values of the items it yields. */
+  readonly providers: readonly string[];
+  /** Every backend call it may make (API actions, permissions, paths); all of them read-only. */
+  readonly operations: readonly string[];
+  /**
+   * Its source entry's JSON Schema beyond `id`, `type` and `concurrency`, which every source has
+   * (`properties`, and `required`, `if`/`then` as needed); `$ref`s point into the config schema's `$defs`.
+   */
+  readonly configSchema: { readonly properties: Readonly<Record<string, unknown>>; readonly [keyword: string]: unknown };
+  /** The implementation, imported on first use so an unused SDK is never loaded. */
+  load(): Promise<Collector>;
 }

@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
-import type { SourceConfig } from '../collectors/types.ts';
+import type { Region } from '../model/region.ts';
+import type { SourceConfig } from '../model/source.ts';
 import { describeError, fieldPath, validator } from '../util/schemas.ts';
 import { displayPath } from '../util/paths.ts';
-import type { Config, Region } from './types.ts';
+import type { Config } from './types.ts';
 import { SOURCE_TYPES } from './types.ts';
 
 /** A configuration problem: exit code 2, nothing is scanned. */

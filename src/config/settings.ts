@@ -3,7 +3,8 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { describeError, fieldPath, validator } from '../util/schemas.ts';
 import { displayPath } from '../util/paths.ts';
-import { PROFILES, type Config, type Profile, type Settings, type Waiver } from './types.ts';
+import { PROFILES, type Profile } from '../model/profile.ts';
+import type { Config, Settings, Waiver } from './types.ts';
 import { packagePath } from '../util/package-root.ts';
 
 /** Every setting of CONTRACT section 4 with its default; a profile or the config overrides parts. */

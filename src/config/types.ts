@@ -1,22 +1,11 @@
-import type { SourceConfig } from '../collectors/types.ts';
+import type { FailOn } from '../model/severity.ts';
+import type { Format } from '../model/format.ts';
+import type { Profile } from '../model/profile.ts';
+import type { Region } from '../model/region.ts';
+import type { SourceConfig } from '../model/source.ts';
 
-export const SOURCE_TYPES = ['aws-kms', 'aws-acm', 'gcp-kms', 'vault', 'pkcs11', 'x509-files', 'tls', 'snapshot'] as const;
-export const PROFILES = ['default', 'cis-aws', 'cis-gcp', 'nist-800-57', 'pci-dss', 'public-tls'] as const;
-export const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'] as const;
-export const FORMATS = ['json', 'sarif', 'md', 'html', 'csv'] as const;
-
-export type Profile = (typeof PROFILES)[number];
-export type Severity = (typeof SEVERITIES)[number];
-export type FailOn = Exclude<Severity, 'info'> | 'none';
-export type Format = (typeof FORMATS)[number];
-
-/** A span of lines in a file (SARIF region semantics: 1-based, end column exclusive). */
-export interface Region {
-  startLine: number;
-  startColumn: number;
-  endLine: number;
-  endColumn: number;
-}
+// Generated from the collectors' declarations: config sits below collectors and cannot read the registry.
+export { SOURCE_TYPES } from '../model/sources.generated.ts';
 
 export interface Settings {
   rotation?: { maxDays?: number; graceDays?: number; purposeMaxDays?: Partial<Record<string, number>> };

@@ -1,8 +1,7 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Severity } from '../config/types.ts';
-import type { RuleEntry } from '../rules/catalogue.ts';
+import type { CustomRuleMeta } from '../rules/custom-rule.ts';
 import { displayPath } from '../util/paths.ts';
 import { describeError, fieldPath, validator } from '../util/schemas.ts';
 import { loadModule, PolicyError, type PolicyModule } from './engine.ts';
@@ -14,17 +13,6 @@ import { DEFAULT_SANDBOX_TIMEOUT_MS, evaluateInSandbox, SandboxError } from './s
 //   keydrift/custom/rules     {<rule id>: {title, severity, description, ...}}: the catalogue entries
 export const CUSTOM_FINDINGS = 'keydrift/custom/findings';
 export const CUSTOM_RULES = 'keydrift/custom/rules';
-
-export interface CustomRuleMeta {
-  title: string;
-  severity: Severity;
-  description: string;
-  message?: string;
-  remediation?: string | { text: string; automatic?: boolean };
-  help?: string;
-  tags?: string[];
-  controls?: { framework: string; id: string; title?: string }[];
-}
 
 export interface CustomPolicy {
   module: PolicyModule;
@@ -100,29 +88,4 @@ async function rulesOf(module: PolicyModule, shown: string, timeoutMs: number): 
     if (id.startsWith('KD-')) throw new PolicyError(`${shown}: rule id ${id}: the KD- prefix is reserved for built-in rules`);
   }
   return rules as Record<string, CustomRuleMeta>;
-}
-
-/** A custom rule as a full catalogue entry, so reports treat it like a built-in one. */
-export function customRuleEntry(id: string, meta: CustomRuleMeta): RuleEntry {
-  const remediation =
-    typeof meta.remediation === 'string'
-      ? { text: meta.remediation, automatic: false }
-      : { text: meta.remediation?.text ?? 'See the rule help.', automatic: meta.remediation?.automatic ?? false };
-  return {
-    id,
-    title: meta.title,
-    severity: meta.severity,
-    status: 'implemented',
-    domain: 'custom',
-    appliesTo: ['key', 'certificate'],
-    description: meta.description,
-    rationale: '',
-    message: meta.message ?? `${meta.title}: {name} ({location}).`,
-    evidence: [],
-    remediation,
-    controls: (meta.controls ?? []).map((control) => ({ framework: control.framework, id: control.id, title: control.title ?? '', verified: false })),
-    settings: [],
-    tags: [...new Set(['security', 'custom', ...(meta.tags ?? [])])],
-    help: meta.help ?? `${meta.description}\n\n${remediation.text}`,
-  };
 }

@@ -1,16 +1,12 @@
 import type { InventoryItem } from '../inventory/types.ts';
 import type { EffectivePolicy, FullSettings } from '../config/settings.ts';
 import type { Waiver } from '../config/types.ts';
-import type { SourceStatus } from '../findings/types.ts';
+import type { SourceStatus } from '../model/source.ts';
+import { waiverExpiry } from '../findings/waivers.ts';
+import { epochSeconds } from '../util/epoch-seconds.ts';
 
 // wasm has no time builtins and the clock must be reproducible, so every timestamp the rules
 // compare reaches Rego as epoch seconds beside its RFC 3339 form: item._t.<field>, input.now_s.
-
-export function epochSeconds(timestamp: string | null | undefined): number | null {
-  if (!timestamp) return null;
-  const millis = Date.parse(timestamp);
-  return Number.isNaN(millis) ? null : Math.floor(millis / 1000);
-}
 
 export interface PolicyItem extends InventoryItem {
   _t: Record<string, number | null>;
@@ -66,11 +62,6 @@ export function policyData(policy: EffectivePolicy): Record<string, unknown> {
 
 export function policySources(sources: SourceStatus[]): unknown[] {
   return sources.map(({ id, type, status, errors }) => ({ id, type, status, errors }));
-}
-
-/** A waiver dated YYYY-MM-DD lasts to the end of that day, UTC. */
-export function waiverExpiry(expires: string): number | null {
-  return epochSeconds(/^\d{4}-\d{2}-\d{2}$/.test(expires) ? `${expires}T23:59:59Z` : expires);
 }
 
 export function policyWaivers(waivers: readonly Waiver[]): unknown[] {

@@ -1,9 +1,11 @@
-import type { Region, Waiver } from '../config/types.ts';
+import type { Waiver } from '../config/types.ts';
+import type { Region } from '../model/region.ts';
+import type { SourceStatus } from '../model/source.ts';
 import type { InventoryItem } from '../inventory/types.ts';
 import { catalogue, renderMessage, type RuleEntry } from '../rules/catalogue.ts';
-import { SEVERITIES } from '../config/types.ts';
+import { SEVERITIES } from '../model/severity.ts';
 import { fingerprint } from './fingerprint.ts';
-import type { Finding, FindingResource, RawFinding, SourceStatus } from './types.ts';
+import type { Finding, FindingResource, RawFinding } from './types.ts';
 
 const FIRST_LINE: Region = { startLine: 1, startColumn: 1, endLine: 1, endColumn: 2 };
 

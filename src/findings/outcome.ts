@@ -1,6 +1,6 @@
-import type { FailOn, Severity } from '../config/types.ts';
-import { SEVERITIES } from '../config/types.ts';
-import type { Finding, SourceStatus } from './types.ts';
+import { SEVERITIES, type FailOn, type Severity } from '../model/severity.ts';
+import type { SourceStatus } from '../model/source.ts';
+import type { Finding } from './types.ts';
 
 export const EXIT = { compliant: 0, findings: 1, usage: 2, incomplete: 3 } as const;
 

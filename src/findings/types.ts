@@ -1,20 +1,6 @@
-import type { Region, Severity } from '../config/types.ts';
-import type { SourceError } from '../collectors/types.ts';
+import type { Region } from '../model/region.ts';
+import type { Severity } from '../model/severity.ts';
 import type { ItemKind, Provider } from '../inventory/types.ts';
-
-export type SourceState = 'ok' | 'partial' | 'failed';
-
-export interface SourceStatus {
-  id: string;
-  type: string;
-  status: SourceState;
-  items: number;
-  errors: SourceError[];
-  /** Where the source is declared (config file, repo-relative, and lines) for SARIF locations. */
-  declaredAt?: { file: string; region: Region } | null;
-  /** Backend API calls made while collecting, by operation (cloud sources). */
-  apiCalls?: Record<string, number>;
-}
 
 /** What a rule returns from Rego: the decision, not the presentation. */
 export interface RawFinding {

@@ -1,6 +1,11 @@
 import type { Waiver } from '../config/types.ts';
-import { waiverExpiry } from '../engine/input.ts';
+import { epochSeconds } from '../util/epoch-seconds.ts';
 import type { Finding } from './types.ts';
+
+/** A waiver dated YYYY-MM-DD lasts to the end of that day, UTC. */
+export function waiverExpiry(expires: string): number | null {
+  return epochSeconds(/^\d{4}-\d{2}-\d{2}$/.test(expires) ? `${expires}T23:59:59Z` : expires);
+}
 
 /**
  * A glob over uids: `*` matches any run of characters (`/` and `:` too), `?` one character.

@@ -1,11 +1,9 @@
 import { DEFAULT_SETTINGS } from '../config/settings.ts';
-import type { SourceStatus } from '../findings/types.ts';
+import type { SourceStatus } from '../model/source.ts';
 import { FileReadError, MIB, readRegularFile, type FileReadFailure } from '../util/read-regular-file.ts';
-import { describeError, fieldPath, partValidator, validator } from '../util/schemas.ts';
+import { describeError, fieldPath, mostSpecificError, partValidator, validator } from '../util/schemas.ts';
 import { displayPath } from '../util/paths.ts';
 import type { InventoryItem } from './types.ts';
-
-export const TOOL = { name: 'keydrift', version: '0.1.0' } as const;
 
 /** V8 cannot hold a string much longer than this, so a larger evidence file could not be parsed anyway. */
 export const DEFAULT_MAX_EVIDENCE_FILE_BYTES = 512 * MIB;
@@ -16,6 +14,12 @@ export const DEFAULT_MAX_EVIDENCE_FILE_BYTES = 512 * MIB;
  * every recursive consumer downstream (the engine's JSON input, digests, report writers).
  */
 export const MAX_NESTING = 32;
+
+/**
+ * How many invalid items of one source are reported one by one; the rest are counted in one more
+ * error. A snapshot from an older schema can fail every item: 100,000 warnings would drown the report.
+ */
+export const MAX_LISTED_INVALID_ITEMS = 20;
 
 /** What `keydrift inventory` writes: the evidence, with how complete each source was. */
 export interface InventoryFile {
@@ -38,10 +42,33 @@ export class InventoryFileError extends Error {
 }
 
 export interface LoadedEvidence {
+  /** The valid items (with `invalidItems: 'reject'`, all of them). */
   items: InventoryItem[];
   sources: SourceStatus[];
   /** Present when the file is a JSON report: its clock, policy and findings, for re-derivation. */
   report: Record<string, unknown> | null;
+  /** The items left out, in file order (only with `invalidItems: 'report'`). */
+  invalidItems: InvalidItem[];
+}
+
+/** An item of an evidence file that is not a valid inventory item. */
+export interface InvalidItem {
+  index: number;
+  uid: string | null;
+  /** "<file>: item <index> (<uid>): <field>: <problem>", the same line `reject` throws. */
+  message: string;
+}
+
+export interface LoadEvidenceOptions {
+  /** A larger file is refused unread. */
+  maxFileBytes?: number;
+  /**
+   * What an invalid item does. `reject` (the default) refuses the whole file: an auditor
+   * re-deriving findings (`evaluate --inventory`) must never silently get a subset. `report`
+   * leaves the item out and lists it in `invalidItems`: a snapshot source keeps the good items
+   * and reports the bad ones, so its coverage gap is a finding rather than a failed scan.
+   */
+  invalidItems?: 'reject' | 'report';
 }
 
 /**
@@ -49,7 +76,7 @@ export interface LoadedEvidence {
  * every item, every source entry and a report's recorded scan settings before anything uses them,
  * so a damaged file is one clear error naming the file and field.
  */
-export async function loadEvidence(file: string, options: { maxFileBytes?: number } = {}): Promise<LoadedEvidence> {
+export async function loadEvidence(file: string, options: LoadEvidenceOptions = {}): Promise<LoadedEvidence> {
   const shown = displayPath(file);
   const parsed = parseJson(await readText(file, shown, options.maxFileBytes ?? DEFAULT_MAX_EVIDENCE_FILE_BYTES), shown);
   let items: unknown;
@@ -72,10 +99,39 @@ export async function loadEvidence(file: string, options: { maxFileBytes?: numbe
     throw new InventoryFileError(`${shown}: neither a keydrift inventory, a JSON report nor an array of items`);
   }
   if (!Array.isArray(items)) throw new InventoryFileError(`${shown}: "${itemsField}" must be an array`);
-  checkItems(items, shown);
+  const invalidItems = checkItems(items, shown, options.invalidItems ?? 'reject');
   const checkedSources = checkSources(sources, shown);
   if (report && report['scan'] !== undefined) checkScan(report['scan'], shown);
-  return { items: items as InventoryItem[], sources: checkedSources, report };
+  const left = new Set(invalidItems.map((invalid) => invalid.index));
+  const valid = left.size === 0 ? items : items.filter((_, index) => !left.has(index));
+  return { items: valid as InventoryItem[], sources: checkedSources, report, invalidItems };
+}
+
+/**
+ * What is wrong with `item` as a normalized inventory item ("<field>: <problem>"), or null when
+ * nothing is. The one test of an item, applied where items are collected and where evidence is
+ * read, so whatever a scan keeps, `evaluate` accepts.
+ */
+export function itemProblem(item: unknown): string | null {
+  // Before the schema: validation, like everything downstream, may recurse.
+  const deep = tooDeepField(item);
+  if (deep !== null) return `"${deep}" nests objects or arrays more than ${MAX_NESTING} levels deep`;
+  const validate = validator('inventory-item');
+  if (validate(item)) return null;
+  const error = mostSpecificError(validate.errors!);
+  return `${fieldPath(error.instancePath)}: ${describeError(error)}`;
+}
+
+/** "item 3 (arn:...)", or "item 3" when it has no uid to name it by. */
+export function itemLabel(item: unknown, index: number): string {
+  const uid = itemUid(item);
+  return `item ${index}${uid !== null ? ` (${uid})` : ''}`;
+}
+
+/** The item's uid when it has a usable one. */
+export function itemUid(item: unknown): string | null {
+  const uid = isObject(item) ? item['uid'] : undefined;
+  return typeof uid === 'string' && uid !== '' ? uid : null;
 }
 
 async function readText(file: string, shown: string, maxBytes: number): Promise<string> {
@@ -113,19 +169,16 @@ function whereParsingStopped(message: string, text: string): string {
   return ` (line ${line}, column ${offset - before.lastIndexOf('\n')})`;
 }
 
-function checkItems(items: unknown[], shown: string): void {
-  const validate = validator('inventory-item');
+function checkItems(items: unknown[], shown: string, invalidItems: 'reject' | 'report'): InvalidItem[] {
+  const invalid: InvalidItem[] = [];
   for (const [index, item] of items.entries()) {
-    const uid = isObject(item) ? item['uid'] : undefined;
-    const where = `${shown}: item ${index}${typeof uid === 'string' ? ` (${uid})` : ''}`;
-    // Before the schema: validation, like everything downstream, may recurse.
-    const deep = tooDeepField(item);
-    if (deep !== null) throw new InventoryFileError(`${where}: "${deep}" nests objects or arrays more than ${MAX_NESTING} levels deep`);
-    if (!validate(item)) {
-      const error = validate.errors![0]!;
-      throw new InventoryFileError(`${where}: ${fieldPath(error.instancePath)}: ${describeError(error)}`);
-    }
+    const problem = itemProblem(item);
+    if (problem === null) continue;
+    const message = `${shown}: ${itemLabel(item, index)}: ${problem}`;
+    if (invalidItems === 'reject') throw new InventoryFileError(message);
+    invalid.push({ index, uid: itemUid(item), message });
   }
+  return invalid;
 }
 
 function checkSources(sources: unknown, shown: string): SourceStatus[] {
@@ -168,7 +221,7 @@ function checkPart(value: unknown, pointer: string, validate: ReturnType<typeof 
     throw new InventoryFileError(`${shown}: ${fieldPath(`${pointer}/${deep}`)}: nests objects or arrays more than ${MAX_NESTING} levels deep`);
   }
   if (!validate(value)) {
-    const error = validate.errors![0]!;
+    const error = mostSpecificError(validate.errors!);
     throw new InventoryFileError(`${shown}: ${fieldPath(`${pointer}${error.instancePath}`)}: ${describeError(error)}`);
   }
 }
@@ -188,17 +241,25 @@ function missingSetting(defaults: object, recorded: Record<string, unknown>): st
 
 /**
  * The field of `value` under which objects and arrays nest more than MAX_NESTING levels (`value`
- * itself is level 1), or null. Walks with an explicit stack: recursion is what deep input breaks.
+ * itself is level 1), or null. Recursion is what deep input breaks, so this one stops descending
+ * at the limit: it is never more than MAX_NESTING calls deep, whatever the input (a cycle too).
  */
 function tooDeepField(value: unknown): string | null {
   if (!isContainer(value)) return null;
-  const stack: { node: unknown; depth: number; field: string }[] = Object.entries(value).map(([field, node]) => ({ node, depth: 2, field }));
-  for (let next = stack.pop(); next; next = stack.pop()) {
-    if (!isContainer(next.node)) continue;
-    if (next.depth > MAX_NESTING) return next.field;
-    for (const node of Object.values(next.node)) stack.push({ node, depth: next.depth + 1, field: next.field });
-  }
+  for (const field in value) if (nestsTooDeep((value as Record<string, unknown>)[field], 2)) return field;
   return null;
+}
+
+/** Whether `node`, at nesting level `level`, holds a container past MAX_NESTING. Runs on every collected item, so it allocates nothing per value. */
+function nestsTooDeep(node: unknown, level: number): boolean {
+  if (!isContainer(node)) return false;
+  if (level > MAX_NESTING) return true;
+  if (Array.isArray(node)) {
+    for (let i = 0; i < node.length; i++) if (nestsTooDeep(node[i], level + 1)) return true;
+    return false;
+  }
+  for (const key in node) if (nestsTooDeep((node as Record<string, unknown>)[key], level + 1)) return true;
+  return false;
 }
 
 function isContainer(value: unknown): value is object {

@@ -1,16 +1,11 @@
 // The normalized inventory item (CONTRACT section 3). One shape for every provider, so the
 // policies never learn a provider's vocabulary. `null` always means "unknown", never "false".
 
+import type { Provider } from '../model/sources.generated.ts';
+
 export type ItemKind = 'key' | 'certificate';
-export type Provider =
-  | 'aws-kms'
-  | 'aws-acm'
-  | 'gcp-kms'
-  | 'vault-transit'
-  | 'vault-pki'
-  | 'pkcs11'
-  | 'x509-file'
-  | 'tls-endpoint';
+/** Every provider a collector declares (generated: inventory sits below collectors). */
+export type { Provider };
 export type ManagedBy = 'customer' | 'provider';
 export type ItemState = 'enabled' | 'disabled' | 'pending-deletion' | 'destroyed' | 'unavailable';
 export type KeyType = 'symmetric' | 'rsa' | 'ec' | 'hmac' | 'pqc' | 'other';

@@ -1,4 +1,4 @@
-import { SEVERITIES } from '../config/types.ts';
+import { SEVERITIES } from '../model/severity.ts';
 import { bySeverity } from '../findings/outcome.ts';
 import { markdownCode, markdownText, markdownToken } from '../util/escape-markdown.ts';
 import type { Report } from './types.ts';

@@ -1,9 +1,9 @@
 import path from 'node:path';
 import type { Log, ReportingDescriptor, Result } from 'sarif';
-import type { Severity } from '../config/types.ts';
+import type { Severity } from '../model/severity.ts';
 import type { Finding } from '../findings/types.ts';
-import { customRuleEntry } from '../engine/custom.ts';
 import { catalogue, type RuleEntry } from '../rules/catalogue.ts';
+import { customRuleEntry } from '../rules/custom-rule.ts';
 import type { Report } from './types.ts';
 
 // GitHub code scanning maps security-severity onto its own critical/high/medium/low buckets.

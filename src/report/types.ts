@@ -1,7 +1,8 @@
-import type { FailOn, Severity } from '../config/types.ts';
+import type { FailOn, Severity } from '../model/severity.ts';
+import type { SourceStatus } from '../model/source.ts';
 import type { EffectivePolicy } from '../config/settings.ts';
-import type { CustomRuleMeta } from '../engine/custom.ts';
-import type { Finding, SourceStatus } from '../findings/types.ts';
+import type { CustomRuleMeta } from '../rules/custom-rule.ts';
+import type { Finding } from '../findings/types.ts';
 import type { InventoryDrift } from '../findings/baseline.ts';
 import type { InventoryItem } from '../inventory/types.ts';
 

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { Format } from '../config/types.ts';
+import type { Format } from '../model/format.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
 import { redactLive } from '../util/redact.ts';
 import { toCsv } from './csv.ts';

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import type { Severity } from '../config/types.ts';
+import type { Severity } from '../model/severity.ts';
 import { describeError, fieldPath, validator } from '../util/schemas.ts';
 import { packagePath } from '../util/package-root.ts';
 
@@ -19,6 +19,8 @@ export interface RuleEntry {
   id: string;
   title: string;
   severity: Severity;
+  /** Other severities the Rego may pick by level name (lib.rule_finding_at); the default is level "default". */
+  severityLevels?: Record<string, Severity>;
   status: 'implemented' | 'planned' | 'reserved';
   domain: string;
   appliesTo: string[];
@@ -48,6 +50,10 @@ export function catalogue(dir = RULES_DIR): Map<string, RuleEntry> {
     }
     const rule = entry as RuleEntry;
     if (`${rule.id}.yaml` !== file) throw new Error(`rules/${file}: id ${rule.id} does not match the file name`);
+    for (const [level, severity] of Object.entries(rule.severityLevels ?? {})) {
+      if (level === 'default') throw new Error(`rules/${file}: severityLevels.default: the level "default" is the entry's severity; give this level another name`);
+      if (severity === rule.severity) throw new Error(`rules/${file}: severityLevels.${level}: repeats the default severity ${severity}; drop it and let the Rego use the level "default"`);
+    }
     entries.set(rule.id, rule);
   }
   if (dir === RULES_DIR) cached = entries;

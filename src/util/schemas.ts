@@ -51,6 +51,39 @@ export function fieldPath(instancePath: string): string {
     .reduce((out, part) => (/^\d+$/.test(part) ? `${out}[${part}]` : out ? `${out}.${part}` : part), '');
 }
 
+// Summaries of a union ("must match exactly one schema in oneOf") repeat what their branches said.
+const SUMMARY_KEYWORDS = new Set(['oneOf', 'anyOf', 'if']);
+
+/**
+ * The error that names the field really at fault, from ajv's list (allErrors). A value that fails
+ * a union such as `oneOf: [null, object]` gets one error per branch, the first being "must be
+ * null"; the branch the value was meant for is the one that went further: an error below the
+ * field, or beside it with another keyword ("missing required field"). So a type error with such
+ * a neighbour is a branch not taken and is dropped; of the rest the deepest field wins (ties: the
+ * first); type errors left side by side at that field merge ("must be object or null").
+ */
+export function mostSpecificError(errors: readonly ErrorObject[]): ErrorObject {
+  const specific = errors.filter((error) => !SUMMARY_KEYWORDS.has(error.keyword));
+  const taken = specific.filter(
+    (error) =>
+      error.keyword !== 'type' ||
+      !specific.some(
+        (other) =>
+          other.instancePath.startsWith(`${error.instancePath}/`) || (other.instancePath === error.instancePath && other.keyword !== 'type'),
+      ),
+  );
+  if (taken.length === 0) return errors[0]!;
+  const depth = (error: ErrorObject) => (error.instancePath === '' ? 0 : error.instancePath.split('/').length);
+  const deepest = taken.reduce((best, error) => (depth(error) > depth(best) ? error : best));
+  if (deepest.keyword !== 'type') return deepest;
+  const types = taken
+    .filter((error) => error.keyword === 'type' && error.instancePath === deepest.instancePath)
+    .flatMap((error) => String((error.params as { type: unknown }).type).split(','));
+  // "object or null" reads better than "null or object": null is the fallback, named last.
+  const merged = [...new Set(types)].sort((a, b) => Number(a === 'null') - Number(b === 'null'));
+  return { ...deepest, params: { ...deepest.params, type: merged.join(',') } };
+}
+
 /** One readable sentence per schema error, without ajv's internal vocabulary. */
 export function describeError(error: ErrorObject): string {
   const params = error.params as Record<string, unknown>;
@@ -68,12 +101,17 @@ export function describeError(error: ErrorObject): string {
         ? `unknown ${String(params['tag'])} "${String(params['tagValue'])}"`
         : `missing "${String(params['tag'])}"`;
     case 'type':
-      return `must be ${String(params['type']).replace(',', ' or ')}`;
+      return `must be ${orList(String(params['type']).split(','))}`;
     case 'minItems':
       return Number(params['limit']) === 1 ? 'must list at least one entry' : `must list at least ${String(params['limit'])} entries`;
     default:
       return error.message ?? error.keyword;
   }
+}
+
+/** ["a", "b", "c"] -> "a, b or c". */
+function orList(words: string[]): string {
+  return words.length <= 1 ? words.join('') : `${words.slice(0, -1).join(', ')} or ${words.at(-1)!}`;
 }
 
 const parts = new Map<string, ValidateFunction>();

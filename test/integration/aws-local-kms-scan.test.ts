@@ -8,6 +8,7 @@ import { removeDir, tempDir } from '../support/certs.ts';
 import { runCli } from '../support/cli.ts';
 import { startLocalKms, type LocalKms } from '../support/local-kms.ts';
 import { withoutAwsEnv } from '../support/moto.ts';
+import { assertEvaluateAccepts } from '../support/evidence.ts';
 import { assertReportsValid } from '../support/reports.ts';
 
 // local-kms as a second KMS implementation: the same scenarios, the same expected findings, for
@@ -49,6 +50,7 @@ describe('aws-kms against local-kms', () => {
       assert.ok(source.errors.every((error) => error.message.startsWith('kms:ListKeyRotations on ')), JSON.stringify(source.errors[0]));
       assert.ok(report.findings.some((finding) => finding.ruleId === 'KD-GOV-003'));
       assert.equal(run.code, 1);
+      await assertEvaluateAccepts(report.inventory, report.sources);
     });
   }
 });

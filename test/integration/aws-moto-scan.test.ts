@@ -2,15 +2,18 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { KMS_OPERATIONS } from '../../src/collectors/aws/kms/collector.ts';
-import { ACM_OPERATIONS } from '../../src/collectors/aws/acm/collector.ts';
+import { declarationOf } from '../../src/collectors/registry.ts';
 import type { Report } from '../../src/report/types.ts';
 import { KMS_SCENARIOS, REGIONS, seedAwsEstate } from '../fixtures/aws/estate.ts';
 import { AWS_ENV, expectedFindings, scenarioFindings } from '../support/aws.ts';
 import { removeDir, tempDir } from '../support/certs.ts';
 import { runCli } from '../support/cli.ts';
 import { startMoto, withoutAwsEnv, type Moto } from '../support/moto.ts';
+import { assertEvaluateAccepts } from '../support/evidence.ts';
 import { assertReportsValid } from '../support/reports.ts';
+
+const KMS_OPERATIONS = declarationOf('aws-kms').operations;
+const ACM_OPERATIONS = declarationOf('aws-acm').operations;
 
 // A seeded moto (40 KMS keys in two regions, 10 ACM certificates) scanned by the CLI as a process,
 // with real @aws-sdk clients pointed at it. Expected findings: test/fixtures/aws/expected.json.
@@ -65,6 +68,7 @@ describe('aws-kms and aws-acm against a seeded moto', () => {
     assert.equal(keys.length, 40);
     assert.equal(certificates.length, 10);
     assert.deepEqual(report.sources.map((source) => `${source.id} ${source.status}`), ['prod-kms ok', 'prod-acm ok']);
+    await assertEvaluateAccepts(report.inventory, report.sources);
   });
 
   for (const clock of ['+30d', '+400d'] as const) {

@@ -3,11 +3,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Report } from '../../src/report/types.ts';
-import { GCP_KMS_OPERATIONS } from '../../src/collectors/gcp-kms/collector.ts';
+import { declarationOf } from '../../src/collectors/registry.ts';
 import { ESTATE, keyCount, NOW } from '../fixtures/gcp/estate.ts';
 import { removeDir, tempDir } from '../support/certs.ts';
 import { runCli } from '../support/cli.ts';
 import { startGcpKmsServer, type GcpFault, type GcpKmsServer } from '../support/gcp-kms-server.ts';
+import { assertEvaluateAccepts } from '../support/evidence.ts';
 import { assertReportsValid } from '../support/reports.ts';
 
 // The real @google-cloud/kms client against a gRPC server built from the protos it ships, serving
@@ -74,6 +75,7 @@ describe('gcp-kms against a gRPC server speaking the Cloud KMS protos', () => {
       assert.ok(keyCount() >= 30);
       assert.deepEqual(byKey(report), want(profile));
       assert.equal(code, 1);
+      await assertEvaluateAccepts(report.inventory, report.sources);
     });
   }
 
@@ -104,7 +106,7 @@ describe('gcp-kms against a gRPC server speaking the Cloud KMS protos', () => {
     assert.deepEqual(item('sym-public').evidence['publicPrincipals'], ['allUsers']);
     assert.equal(item('sign-ec-p256').location, 'acme-prod/us-central1/sign');
     // Least privilege: the permissions exercised are exactly the declared ones (README lists them).
-    assert.deepEqual(Object.keys(report.sources[0]!.apiCalls!).sort(), [...GCP_KMS_OPERATIONS].sort());
+    assert.deepEqual(Object.keys(report.sources[0]!.apiCalls!).sort(), [...declarationOf('gcp-kms').operations].sort());
   });
 
   test('pagination: page size 1 returns the same inventory as page size 1000', async () => {

@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Report } from '../../src/report/types.ts';
 import { makeCert } from '../support/certs.ts';
 import { runCli } from '../support/cli.ts';
+import { assertEvaluateAccepts } from '../support/evidence.ts';
 import { assertReportsValid } from '../support/reports.ts';
 import { createSoftHsm, generateAes, generateDes3, generateEc, generateRsa, importCertificate, openModule, openUserSession, type SoftHsm } from '../support/softhsm.ts';
 
@@ -93,6 +94,7 @@ describe('pkcs11 source against SoftHSM2', () => {
     const { report } = await scan([`{ id: hsm, type: pkcs11, module: "${hsm.modulePath}", token: kd-main, pinEnv: MAIN_PIN }`]);
     assert.equal(report.sources[0]?.status, 'ok', JSON.stringify(report.sources[0]?.errors));
     assert.deepEqual(named(report), EXPECTED);
+    await assertEvaluateAccepts(report.inventory, report.sources);
     const item = (name: string) => report.inventory.find((candidate) => candidate.name === name)!;
     assert.equal(item('aes-128-old').algorithm, 'AES-128');
     assert.equal(item('aes-128-old').protection, 'hsm');

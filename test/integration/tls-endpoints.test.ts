@@ -5,7 +5,7 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { after, before, describe, test } from 'node:test';
 import { tlsCollector } from '../../src/collectors/tls/collector.ts';
-import type { SourceConfig, SourceError } from '../../src/collectors/types.ts';
+import type { SourceConfig, SourceError } from '../../src/model/source.ts';
 import type { Finding } from '../../src/findings/types.ts';
 import type { Report } from '../../src/report/types.ts';
 import { quietContext } from '../support/collect.ts';
@@ -13,6 +13,7 @@ import type { InventoryItem } from '../../src/inventory/types.ts';
 import { validator } from '../../src/util/schemas.ts';
 import { makeCert, removeDir, tempDir, type TestCert } from '../support/certs.ts';
 import { runCli } from '../support/cli.ts';
+import { assertEvaluateAccepts } from '../support/evidence.ts';
 import { assertReportsValid } from '../support/reports.ts';
 
 async function collect(source: SourceConfig, baseDir?: string): Promise<{ items: InventoryItem[]; errors: SourceError[] }> {
@@ -89,6 +90,7 @@ describe('tls source against real node:tls servers on loopback', () => {
     assert.match(leaf.uid, new RegExp(`^tls://localhost:${port}#sha256:[0-9a-f]{64}$`));
     const validate = validator('inventory-item');
     for (const item of items) assert.ok(validate(item), JSON.stringify(validate.errors));
+    await assertEvaluateAccepts(items);
   });
 
   test('sends SNI: the server name picks the certificate', async () => {
@@ -202,11 +204,12 @@ describe('trust and name of the chain a TLS endpoint presents (KD-CRT-006, KD-CR
     removeDir(dir);
   });
 
-  test('every source was collected and the high findings fail the run', () => {
+  test('every source was collected and the high findings fail the run', async () => {
     assert.deepEqual(report.sources.map((source) => [source.id, source.status]), [
       ['wrong-host', 'ok'], ['private-ca', 'ok'], ['incomplete', 'ok'], ['unjudged', 'ok'], ['mismatch', 'ok'], ['ip', 'ok'],
     ]);
     assert.equal(exitCode, 1);
+    await assertEvaluateAccepts(report.inventory, report.sources);
   });
 
   test('a self-signed leaf for the wrong host, scanned with a servername, is untrusted and mismatched', () => {

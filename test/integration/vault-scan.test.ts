@@ -7,6 +7,7 @@ import type { Report } from '../../src/report/types.ts';
 import { CERTS, TRANSIT, seedVault } from '../fixtures/vault/estate.ts';
 import { removeDir, tempDir } from '../support/certs.ts';
 import { runCli } from '../support/cli.ts';
+import { assertEvaluateAccepts } from '../support/evidence.ts';
 import { assertReportsValid } from '../support/reports.ts';
 import { startVault, type VaultServer } from '../support/vault-server.ts';
 
@@ -67,6 +68,7 @@ describe('vault source against a real Vault dev server', () => {
     const leaves = report.inventory.filter((item) => item.provider === 'vault-pki' && item.certificate && !item.certificate.isCA);
     assert.equal(leaves.length, CERTS.length);
     assert.deepEqual(named(report), want());
+    await assertEvaluateAccepts(report.inventory, report.sources);
   });
 
   test('mapping: versions, min_decryption_version, auto-rotation, exportable, revoked', async () => {

@@ -23,6 +23,13 @@ export interface CertOptions {
   md?: 'sha256' | 'sha1' | 'sha384';
   ca?: boolean;
   sans?: string[];
+  /**
+   * Lines of an openssl `[alt]` section to use as the subjectAltName instead of `sans`, for names
+   * the one-line form cannot hold (a comma inside a URI): "URI.1=https://a.test/x, y", "IP.1=::1".
+   */
+  altNames?: string[];
+  /** More openssl config sections, for `altNames` that refer to one ("dirName.1=dir", then "[dir]", "CN=x"). */
+  extraConfig?: string[];
   issuer?: TestCert;
 }
 
@@ -69,7 +76,9 @@ export function makeCert(dir: string, options: CertOptions): TestCert {
   const extensions = options.ca
     ? ['basicConstraints=critical,CA:TRUE', 'keyUsage=critical,keyCertSign,cRLSign']
     : ['basicConstraints=CA:FALSE', 'keyUsage=critical,digitalSignature,keyEncipherment', 'extendedKeyUsage=serverAuth'];
-  if (sans.length) extensions.push(`subjectAltName=${sans.join(',')}`);
+  if (options.altNames && options.sans) throw new Error('makeCert: give sans or altNames, not both');
+  if (options.altNames) extensions.push('subjectAltName=@alt');
+  else if (sans.length) extensions.push(`subjectAltName=${sans.join(',')}`);
   writeFileSync(
     path.join(work, 'ca.cnf'),
     [
@@ -79,6 +88,8 @@ export function makeCert(dir: string, options: CertOptions): TestCert {
       '[any]', 'commonName=supplied',
       '[ext]', ...extensions,
       '[req]', 'distinguished_name=dn', 'prompt=no', '[dn]', `CN=${options.cn}`,
+      ...(options.altNames ? ['[alt]', ...options.altNames] : []),
+      ...(options.extraConfig ?? []),
     ].join('\n'),
   );
   const keyPath = path.join(dir, `${name}.key`);

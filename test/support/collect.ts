@@ -1,5 +1,6 @@
 import { createLogger } from '../../src/cli/logger.ts';
-import type { CollectContext, SourceError } from '../../src/collectors/types.ts';
+import type { CollectContext } from '../../src/collectors/types.ts';
+import type { SourceError } from '../../src/model/source.ts';
 
 /** A collection context for tests and benches: silent logger, errors and API calls kept for inspection. */
 export function quietContext(baseDir = process.cwd()): CollectContext & { errors: SourceError[] } {

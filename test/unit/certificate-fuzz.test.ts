@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { readCertificateFile } from '../../src/collectors/x509/certificate-file.ts';
+import { readCertificateFile } from '../../src/certificates/certificate-file.ts';
 import { x509FilesCollector } from '../../src/collectors/x509/files.ts';
 import { displayPath } from '../../src/util/paths.ts';
 import { quietContext } from '../support/collect.ts';

@@ -9,7 +9,7 @@ import { catalogue } from '../../src/rules/catalogue.ts';
 import { runOpa } from '../../src/engine/opa-cli.ts';
 import type { RawFinding } from '../../src/findings/types.ts';
 import { loadEvidence } from '../../src/inventory/file.ts';
-import type { Profile } from '../../src/config/types.ts';
+import type { Profile } from '../../src/model/profile.ts';
 import { removeDir, tempDir } from '../support/certs.ts';
 
 // The same evidence through the committed wasm bundle and through `opa eval` on the Rego source

@@ -6,7 +6,7 @@ import type { Config } from '../../src/config/types.ts';
 import { PolicyEngine } from '../../src/engine/engine.ts';
 import { loadEvidence } from '../../src/inventory/file.ts';
 import type { InventoryItem } from '../../src/inventory/types.ts';
-import type { SourceStatus } from '../../src/findings/types.ts';
+import type { SourceStatus } from '../../src/model/source.ts';
 
 // test/fixtures/key-estate: 122 keys and certificates in every provider's shape, and the findings
 // expected under each profile, written by hand from docs/rule-semantics.md (an independent oracle).

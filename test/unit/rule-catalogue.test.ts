@@ -1,27 +1,49 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { test } from 'node:test';
 import { effectivePolicy } from '../../src/config/settings.ts';
 import { PolicyEngine } from '../../src/engine/engine.ts';
 import { assembleFindings, UnknownRuleError } from '../../src/findings/assemble.ts';
 import { loadEvidence } from '../../src/inventory/file.ts';
 import { catalogue, renderMessage } from '../../src/rules/catalogue.ts';
+import { CATALOGUE_REGO, findingPackages, generatedRego, MAIN_REGO } from '../../scripts/gen-rego.ts';
 
-// Every rule id of CONTRACT section 4 (KD-DRF-001..003 reserved) has a schema-valid entry.
-const CONTRACT_RULES = [
-  'KD-ROT-001', 'KD-ROT-002', 'KD-ROT-003', 'KD-ROT-004',
-  'KD-ALG-001', 'KD-ALG-002', 'KD-ALG-003',
-  'KD-RET-001', 'KD-RET-002', 'KD-RET-003', 'KD-RET-004', 'KD-RET-005',
-  'KD-CRT-001', 'KD-CRT-002', 'KD-CRT-003', 'KD-CRT-004', 'KD-CRT-005', 'KD-CRT-006', 'KD-CRT-007',
-  'KD-HSM-001', 'KD-HSM-002', 'KD-ACC-001', 'KD-ACC-002',
-  'KD-GOV-001', 'KD-GOV-002', 'KD-GOV-003',
-  'KD-DRF-001', 'KD-DRF-002', 'KD-DRF-003',
-];
+const POLICY_DIR = 'policies/keydrift';
 
-test('the catalogue has exactly one valid entry per contract rule id', () => {
+// The rule sources, tests and generated files aside: the only Rego a contributor writes for a rule.
+function ruleRego(): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const entry of readdirSync(POLICY_DIR, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile() || !entry.name.endsWith('.rego') || entry.name.endsWith('_test.rego')) continue;
+    const file = path.join(entry.parentPath, entry.name);
+    if (![CATALOGUE_REGO, MAIN_REGO].includes(path.resolve(file))) files.set(file, readFileSync(file, 'utf8'));
+  }
+  return files;
+}
+
+/** Each `lib.rule_finding("KD-…"` / `lib.rule_finding_at("KD-…", item, "<level>"` call in the rule Rego. */
+function regoCalls(): { id: string; level: string | null; file: string }[] {
+  const calls: { id: string; level: string | null; file: string }[] = [];
+  for (const [file, text] of ruleRego()) {
+    for (const [, at, id, literal] of text.matchAll(/lib\.rule_finding(_at)?\("(KD-[A-Z]{3}-\d{3})",[^,]+,\s*("[a-z0-9-]+")?/g)) {
+      // null: a level computed by the rule (the Rego unit tests prove each one).
+      const level = !at ? 'default' : literal ? (JSON.parse(literal) as string) : null;
+      calls.push({ id: id!, level, file });
+    }
+  }
+  return calls;
+}
+
+test('the catalogue is one valid entry per rule id, numbered without gaps in each domain', () => {
   const rules = catalogue();
-  assert.deepEqual([...rules.keys()].sort(), [...CONTRACT_RULES].sort());
+  const files = readdirSync('rules').filter((name) => name.endsWith('.yaml'));
+  assert.deepEqual([...rules.keys()].sort(), files.map((name) => name.slice(0, -'.yaml'.length)).sort(), 'one entry per rules/<id>.yaml');
+  const byCode = new Map<string, number[]>();
   for (const rule of rules.values()) {
+    const [, code, number] = /^KD-([A-Z]{3})-(\d{3})$/.exec(rule.id)!;
+    byCode.set(code!, [...(byCode.get(code!) ?? []), Number(number)]);
     assert.ok(rule.tags.includes('security'), `${rule.id} tags`);
     assert.ok(rule.help.length > 200, `${rule.id} help is substantial`);
     assert.ok(rule.controls.length > 0 || rule.status === 'reserved', `${rule.id} has control mappings`);
@@ -30,20 +52,76 @@ test('the catalogue has exactly one valid entry per contract rule id', () => {
       assert.match(rule.help, /```/, `${rule.id} help has a concrete (CLI or Terraform) remediation snippet`);
     }
   }
+  // Ids are never reused or renumbered, so a domain's ids run 001..n.
+  for (const [code, numbers] of byCode) {
+    assert.deepEqual(numbers.sort((a, b) => a - b), numbers.map((_, index) => index + 1), `KD-${code}-* ids have a gap`);
+  }
 });
 
-test('the catalogue severities are the contract defaults', () => {
+test('the catalogue severities are the documented defaults, and every level a rule declares is one the Rego picks', () => {
   const rules = catalogue();
-  const expected: Record<string, string> = {
-    'KD-ROT-001': 'high', 'KD-ROT-002': 'medium', 'KD-ROT-003': 'high', 'KD-ROT-004': 'high',
-    'KD-ALG-001': 'high', 'KD-ALG-002': 'high', 'KD-ALG-003': 'info',
-    'KD-RET-001': 'medium', 'KD-RET-002': 'critical', 'KD-RET-003': 'medium', 'KD-RET-004': 'medium', 'KD-RET-005': 'high',
-    'KD-CRT-001': 'high', 'KD-CRT-002': 'medium', 'KD-CRT-003': 'medium', 'KD-CRT-004': 'high', 'KD-CRT-005': 'high',
-    'KD-CRT-006': 'high', 'KD-CRT-007': 'high',
-    'KD-HSM-001': 'high', 'KD-HSM-002': 'medium', 'KD-ACC-001': 'critical', 'KD-ACC-002': 'medium',
-    'KD-GOV-001': 'low', 'KD-GOV-002': 'medium', 'KD-GOV-003': 'high',
-  };
-  for (const [id, severity] of Object.entries(expected)) assert.equal(rules.get(id)?.severity, severity, id);
+  // docs/rule-semantics.md writes a rule's severities as <default>[/<level severity>...].
+  const semantics = readFileSync('docs/rule-semantics.md', 'utf8');
+  const documented = [...semantics.matchAll(/^\| (KD-[A-Z]{3}-\d{3}) ([a-z/]+) \|/gm)];
+  assert.ok(documented.length > 0, 'docs/rule-semantics.md has rule rows');
+  for (const [, id, severities] of documented) {
+    const rule = rules.get(id!);
+    assert.ok(rule, `docs/rule-semantics.md documents ${id}, which has no entry`);
+    assert.equal(severities, [rule.severity, ...Object.values(rule.severityLevels ?? {})].join('/'), `${id}: docs/rule-semantics.md vs rules/${id}.yaml`);
+  }
+  const calls = regoCalls();
+  for (const call of calls) {
+    const rule = rules.get(call.id)!;
+    if (call.level !== null) {
+      assert.ok(call.level === 'default' || call.level in (rule.severityLevels ?? {}), `${call.file}: ${call.id} has no severity level "${call.level}" in rules/${call.id}.yaml`);
+    }
+  }
+  for (const rule of rules.values()) {
+    const rego = [...ruleRego().values()].filter((text) => text.includes(`"${rule.id}"`)).join('\n');
+    for (const level of Object.keys(rule.severityLevels ?? {})) {
+      assert.ok(rego.includes(`"${level}"`), `rules/${rule.id}.yaml: severityLevels.${level} is never picked by the Rego`);
+    }
+  }
+});
+
+test('severities live in rules/ only: every built-in rule builds its finding with lib.rule_finding', () => {
+  for (const [file, text] of ruleRego()) {
+    if (file.endsWith(path.join('lib', 'lib.rego'))) continue;
+    assert.doesNotMatch(text, /"severity"\s*:/, `${file} writes a severity literal`);
+    assert.doesNotMatch(text, /lib\.finding\(/, `${file} passes an explicit severity (lib.finding): use lib.rule_finding`);
+  }
+});
+
+test('the implemented rules are exactly the ones the Rego emits, each in the package of its domain', () => {
+  const emitted = new Set(regoCalls().map((call) => call.id));
+  const implemented = [...catalogue().values()].filter((rule) => rule.status === 'implemented');
+  assert.deepEqual([...emitted].sort(), implemented.map((rule) => rule.id).sort());
+  for (const call of regoCalls()) {
+    const rule = catalogue().get(call.id)!;
+    assert.match(readFileSync(call.file, 'utf8'), new RegExp(`^package keydrift\\.${rule.domain}$`, 'm'), `${call.id} is emitted outside package keydrift.${rule.domain}`);
+  }
+  const packages = findingPackages();
+  for (const rule of implemented) assert.ok(packages.includes(`keydrift.${rule.domain}`), `main.rego does not reach keydrift.${rule.domain}`);
+});
+
+test('a severity level named default, or one that repeats the default, is rejected naming the file and field', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'keydrift-rules-'));
+  try {
+    const entry = readFileSync('rules/KD-CRT-002.yaml', 'utf8');
+    assert.match(entry, /^severityLevels:\n {2}fail: high$/m);
+    writeFileSync(path.join(dir, 'KD-CRT-002.yaml'), entry.replace('  fail: high', '  fail: medium'));
+    assert.throws(() => catalogue(`${dir}/`), /rules\/KD-CRT-002\.yaml: severityLevels\.fail: repeats the default severity medium/);
+    writeFileSync(path.join(dir, 'KD-CRT-002.yaml'), entry.replace('  fail: high', '  default: high'));
+    assert.throws(() => catalogue(`${dir}/`), /rules\/KD-CRT-002\.yaml: severityLevels\.default: the level "default" is the entry's severity/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the generated Rego (rule catalogue, entrypoint) is what rules/ and the packages produce', () => {
+  for (const [file, text] of generatedRego()) {
+    assert.equal(readFileSync(file, 'utf8'), text, `${path.relative(process.cwd(), file)} is stale: run npm run docs`);
+  }
 });
 
 test('every rule that fires on the fixture estate has an entry, and its message has no unfilled placeholder', async () => {

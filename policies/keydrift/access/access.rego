@@ -5,8 +5,8 @@ package keydrift.access
 
 import data.keydrift.lib
 
-# KD-ACC-001 (critical): the collected policy lets anyone use the key (collectors parse conditions first).
-findings contains lib.finding("KD-ACC-001", item, "critical", {
+# KD-ACC-001: the collected policy lets anyone use the key (collectors parse conditions first).
+findings contains lib.rule_finding("KD-ACC-001", item, {
 	"publicPrincipals": object.get(item.evidence, "publicPrincipals", ["*"]),
 	"actions": object.get(item.evidence, "publicActions", []),
 	"grantSource": object.get(item.evidence, "publicGrantSource", "access.public"),
@@ -17,7 +17,7 @@ findings contains lib.finding("KD-ACC-001", item, "critical", {
 }
 
 # KD-ACC-002: separation of duties: someone holds both admin and use rights.
-findings contains lib.finding("KD-ACC-002", item, "medium", {
+findings contains lib.rule_finding("KD-ACC-002", item, {
 	"principalCount": count(item.access.adminAndUse),
 	"principals": sort(item.access.adminAndUse),
 }) if {

@@ -5,8 +5,8 @@ package keydrift.algorithms
 
 import data.keydrift.lib
 
-# KD-ALG-001: a denied algorithm (high), or one keydrift could not map (low: unknown, not cleared).
-findings contains lib.finding("KD-ALG-001", item, "high", {
+# KD-ALG-001: a denied algorithm, or (level "unrecognised") one keydrift could not map: unknown, not cleared.
+findings contains lib.rule_finding("KD-ALG-001", item, {
 	"algorithm": item.algorithm,
 	"reason": "denied",
 	"rawAlgorithm": object.get(item.evidence, "rawAlgorithm", item.algorithm),
@@ -16,7 +16,7 @@ findings contains lib.finding("KD-ALG-001", item, "high", {
 	denied(item)
 }
 
-findings contains lib.finding("KD-ALG-001", item, "low", {
+findings contains lib.rule_finding_at("KD-ALG-001", item, "unrecognised", {
 	"algorithm": item.algorithm,
 	"reason": "unrecognised",
 	"rawAlgorithm": substring(item.algorithm, count("UNKNOWN:"), -1),
@@ -38,7 +38,7 @@ matches_algorithm(algorithm, name) if algorithm == name
 matches_algorithm(algorithm, name) if startswith(algorithm, concat("", [name, "-"]))
 
 # KD-ALG-002: shorter than algorithms.minBits for its key type. Unknown size is not judged.
-findings contains lib.finding("KD-ALG-002", item, "high", {
+findings contains lib.rule_finding("KD-ALG-002", item, {
 	"keyType": item.keyType,
 	"keySize": item.keySize,
 	"minBits": min_bits,
@@ -50,8 +50,8 @@ findings contains lib.finding("KD-ALG-002", item, "high", {
 	item.keySize < min_bits
 }
 
-# KD-ALG-003 (info): an RSA or EC key in service with no expiry before the post-quantum deadline.
-findings contains lib.finding("KD-ALG-003", item, "info", {
+# KD-ALG-003: an RSA or EC key in service with no expiry before the post-quantum deadline.
+findings contains lib.rule_finding("KD-ALG-003", item, {
 	"algorithm": item.algorithm,
 	"pqcDeadline": lib.settings(item).pqc.deadline,
 	"expiresAt": item.expiresAt,

@@ -21,7 +21,7 @@ expired(item) if input.now_s > item._t.notAfter
 seconds_left(item) := item._t.notAfter - input.now_s
 
 # KD-CRT-001: the certificate is past notAfter.
-findings contains lib.finding("KD-CRT-001", item, "high", {
+findings contains lib.rule_finding("KD-CRT-001", item, {
 	"notAfter": item.certificate.notAfter,
 	"daysExpired": lib.whole_days(input.now_s - item._t.notAfter),
 }) if {
@@ -30,8 +30,9 @@ findings contains lib.finding("KD-CRT-001", item, "high", {
 	expired(item)
 }
 
-# KD-CRT-002: notAfter is within expiry.warnDays (medium) or expiry.failDays (high).
-findings contains lib.finding("KD-CRT-002", item, expiring_severity(item), {
+# KD-CRT-002: notAfter is within expiry.warnDays (the default severity) or expiry.failDays (level
+# "fail" of its severityLevels).
+findings contains lib.rule_finding_at("KD-CRT-002", item, expiry_level(item), {
 	"notAfter": item.certificate.notAfter,
 	"daysLeft": lib.whole_days(seconds_left(item)),
 	"warnDays": lib.settings(item).expiry.warnDays,
@@ -43,13 +44,13 @@ findings contains lib.finding("KD-CRT-002", item, expiring_severity(item), {
 	seconds_left(item) <= lib.settings(item).expiry.warnDays * lib.day_s
 }
 
-expiring_severity(item) := "high" if {
+expiry_level(item) := "fail" if {
 	seconds_left(item) <= lib.settings(item).expiry.failDays * lib.day_s
-} else := "medium"
+} else := "default"
 
 # KD-CRT-003: a leaf valid for longer than allowed. Validity counts notBefore through notAfter
 # inclusive (CA/B Forum BR 6.3.2), hence the extra second.
-findings contains lib.finding("KD-CRT-003", item, "medium", {
+findings contains lib.rule_finding("KD-CRT-003", item, {
 	"notBefore": item.certificate.notBefore,
 	"notAfter": item.certificate.notAfter,
 	"validityDays": lib.days_rounded_up(validity_s(item)),
@@ -75,22 +76,19 @@ validity_limit(item) := {"days": step.maxDays, "source": "cab-forum-schedule"} i
 
 # KD-CRT-003 for an issuing template: a PKI role whose max TTL lets it issue certificates longer
 # than the limit in force now (collectors put the effective maximum in evidence.roleMaxTtlSeconds).
-findings contains {
-	"rule": "KD-CRT-003",
-	"uid": item.uid,
-	"severity": "medium",
-	"evidence": {
+findings contains object.union(
+	lib.rule_finding("KD-CRT-003", item, {
 		"validityDays": lib.days_rounded_up(item.evidence.roleMaxTtlSeconds),
 		"maxValidityDays": limit.days,
 		"limitSource": limit.source,
 		"role": item.evidence.pkiRole,
-	},
-	"message": concat("", [
+	}),
+	{"message": concat("", [
 		"PKI role ", item.evidence.pkiRole, " (", item.location, ") can issue certificates valid for up to ",
 		format_int(lib.days_rounded_up(item.evidence.roleMaxTtlSeconds), 10), " days; the limit is ",
 		format_int(limit.days, 10), " days (", limit.source, ").",
-	]),
-} if {
+	])},
+) if {
 	some item in input.items
 	item.kind == "certificate"
 	is_string(item.evidence.pkiRole)
@@ -100,7 +98,7 @@ findings contains {
 }
 
 # KD-CRT-004: the certificate's key is below algorithms.minBits for its type. Unknown size is not judged.
-findings contains lib.finding("KD-CRT-004", item, "high", {
+findings contains lib.rule_finding("KD-CRT-004", item, {
 	"keyType": item.keyType,
 	"keySize": item.keySize,
 	"minBits": min_bits,
@@ -114,7 +112,7 @@ findings contains lib.finding("KD-CRT-004", item, "high", {
 
 # KD-CRT-005: MD5 or SHA-1 (any hash in certificates.weakSignatureHashes) signs a certificate
 # that is not a self-signed root; a root's own signature is never checked by relying parties.
-findings contains lib.finding("KD-CRT-005", item, "high", {"signatureAlgorithm": item.certificate.signatureAlgorithm}) if {
+findings contains lib.rule_finding("KD-CRT-005", item, {"signatureAlgorithm": item.certificate.signatureAlgorithm}) if {
 	some item in input.items
 	judged(item)
 	weak_hash(item)
@@ -140,7 +138,7 @@ endpoint_leaf(item) if {
 }
 
 # KD-CRT-006: the presented chain does not verify to a root of the configured trust store.
-findings contains lib.finding("KD-CRT-006", item, "high", {
+findings contains lib.rule_finding("KD-CRT-006", item, {
 	"trustStore": item.evidence.trust.store,
 	"verifyError": verify_error(item),
 	"reason": chain_failure(verify_error(item)),
@@ -163,7 +161,7 @@ chain_failure(code) := "incomplete" if {
 } else := "untrusted"
 
 # KD-CRT-007: the leaf is not valid for the name the scan asked for (servername, else host).
-findings contains lib.finding("KD-CRT-007", item, "high", {
+findings contains lib.rule_finding("KD-CRT-007", item, {
 	"expectedName": item.evidence.hostname.expected,
 	"sans": object.get(item.certificate, "sans", []),
 	"mismatch": mismatch_detail(item),

@@ -24,8 +24,8 @@ can_carry_tags(item) if item.provider in taggable_providers
 
 can_carry_tags(item) if count(item.tags) > 0
 
-# KD-GOV-001 (low): a tag in governance.requiredTags is missing.
-findings contains lib.finding("KD-GOV-001", item, "low", {
+# KD-GOV-001: a tag in governance.requiredTags is missing.
+findings contains lib.rule_finding("KD-GOV-001", item, {
 	"missingTags": missing,
 	"requiredTags": lib.settings(item).governance.requiredTags,
 }) if {
@@ -39,34 +39,24 @@ has_tag(item, tag) if is_string(item.tags[tag])
 
 # KD-GOV-002: a waiver has expired; the findings it covered are reported again (the engine stops
 # suppressing them). The clock is the input's, like every other rule.
-findings contains {
-	"rule": "KD-GOV-002",
-	"uid": concat("", ["waiver:", waiver.rule, "@", waiver.resource]),
-	"severity": "medium",
-	"evidence": {
-		"waivedRule": waiver.rule,
-		"waiverResource": waiver.resource,
-		"waiverOwner": waiver.owner,
-		"waiverExpires": waiver.expires,
-		"daysExpired": lib.whole_days(input.now_s - waiver.expires_s),
-	},
-} if {
+findings contains lib.rule_finding("KD-GOV-002", {"uid": concat("", ["waiver:", waiver.rule, "@", waiver.resource])}, {
+	"waivedRule": waiver.rule,
+	"waiverResource": waiver.resource,
+	"waiverOwner": waiver.owner,
+	"waiverExpires": waiver.expires,
+	"daysExpired": lib.whole_days(input.now_s - waiver.expires_s),
+}) if {
 	some waiver in input.waivers
 	input.now_s > waiver.expires_s
 }
 
 # KD-GOV-003: a source ended partial or failed (denied, throttled out, unreachable, unreadable).
-findings contains {
-	"rule": "KD-GOV-003",
-	"uid": concat("", ["source:", source.id]),
-	"severity": "high",
-	"evidence": {
-		"sourceType": source.type,
-		"status": source.status,
-		"errorCount": count(source.errors),
-		"firstError": first_error(source),
-	},
-} if {
+findings contains lib.rule_finding("KD-GOV-003", {"uid": concat("", ["source:", source.id])}, {
+	"sourceType": source.type,
+	"status": source.status,
+	"errorCount": count(source.errors),
+	"firstError": first_error(source),
+}) if {
 	some source in input.sources
 	source.status != "ok"
 }

@@ -7,7 +7,7 @@ import data.keydrift.lib
 
 # KD-HSM-001: the key can leave its boundary: PKCS#11 CKA_EXTRACTABLE true or CKA_SENSITIVE false,
 # Vault transit exportable or allow_plaintext_backup. Unknown attributes are not judged.
-findings contains lib.finding("KD-HSM-001", item, "high", {
+findings contains lib.rule_finding("KD-HSM-001", item, {
 	"attribute": first.attribute,
 	"value": first.value,
 	"attributes": exposures,
@@ -33,7 +33,7 @@ public_key_object(item) if {
 risky_value := {"extractable": true, "sensitive": false, "exportable": true, "plaintextBackup": true}
 
 # KD-HSM-002: a tier that protection.hsmTiers reserves for HSMs is held in software or outside.
-findings contains lib.finding("KD-HSM-002", item, "medium", {
+findings contains lib.rule_finding("KD-HSM-002", item, {
 	"tier": item.tier,
 	"protection": item.protection,
 	"hsmTiers": lib.settings(item).protection.hsmTiers,

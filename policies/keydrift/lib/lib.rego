@@ -7,6 +7,8 @@
 #   re-derive the same findings. docs/rule-semantics.md is the prose version of this file.
 package keydrift.lib
 
+import data.keydrift.catalogue
+
 day_s := 86400
 
 # The tier's own settings when the config has any for it, else the profile's.
@@ -15,6 +17,21 @@ settings(item) := data.tierSettings[item.tier] if {
 	data.tierSettings[item.tier]
 } else := data.settings
 
+# A built-in rule's finding, at the default severity of its entry in rules/ (the generated
+# data.keydrift.catalogue), so a severity is written once, in rules/<id>.yaml.
+rule_finding(rule, item, evidence) := finding(rule, item, severity_at(rule, "default"), evidence)
+
+# The same at a severity the situation picks: level names a key of the entry's severityLevels
+# (for example "fail"), or "default".
+rule_finding_at(rule, item, level, evidence) := finding(rule, item, severity_at(rule, level), evidence)
+
+# null for a rule without an entry: the finding still reaches the engine, which stops the run
+# naming the rule, instead of the finding silently vanishing.
+severity_at(rule, level) := object.get(catalogue.rules, [rule, "severity"], null) if {
+	level == "default"
+} else := object.get(catalogue.rules, [rule, "severityLevels", level], null)
+
+# A finding at an explicit severity: what custom policies build (their catalogue is their own).
 finding(rule, item, severity, evidence) := {
 	"rule": rule,
 	"uid": item.uid,

@@ -6,7 +6,7 @@ package keydrift.retirement
 import data.keydrift.lib
 
 # KD-RET-001: disabled for longer than retirement.disabledMaxDays and nobody scheduled its deletion.
-findings contains lib.finding("KD-RET-001", item, "medium", {
+findings contains lib.rule_finding("KD-RET-001", item, {
 	"disabledSince": item.stateSince,
 	"disabledDays": lib.whole_days(input.now_s - item._t.stateSince),
 	"maxDays": lib.settings(item).retirement.disabledMaxDays,
@@ -23,8 +23,8 @@ deletion_scheduled(item) if lib.known(item._t.deletionScheduledFor)
 
 deletion_scheduled(item) if item.state == "pending-deletion"
 
-# KD-RET-002 (critical): deletion scheduled while the legal-hold tag is set.
-findings contains lib.finding("KD-RET-002", item, "critical", {
+# KD-RET-002: deletion scheduled while the legal-hold tag is set.
+findings contains lib.rule_finding("KD-RET-002", item, {
 	"legalHoldTag": tag,
 	"legalHoldValue": item.tags[tag],
 	"scheduledFor": object.get(item, ["deletion", "scheduledFor"], null),
@@ -39,7 +39,7 @@ findings contains lib.finding("KD-RET-002", item, "critical", {
 
 # KD-RET-003: a superseded version can still decrypt long after it was replaced. One finding per
 # key, naming the version superseded longest ago.
-findings contains lib.finding("KD-RET-003", item, "medium", {
+findings contains lib.rule_finding("KD-RET-003", item, {
 	"versionId": oldest.id,
 	"supersededAt": oldest.supersededAt,
 	"daysSinceSuperseded": lib.whole_days(input.now_s - oldest.seconds),
@@ -72,8 +72,9 @@ superseded_at(item, version) := {"seconds": version._t.supersededAt, "at": versi
 	newer := [v | some v in item.versions; v._t.createdAt == next][0]
 }
 
-# KD-RET-004: key material expires within expiry.warnDays (medium) or expiry.failDays (high).
-findings contains lib.finding("KD-RET-004", item, expiring_severity(item), {
+# KD-RET-004: key material expires within expiry.warnDays (the default severity) or
+# expiry.failDays (level "fail" of its severityLevels).
+findings contains lib.rule_finding_at("KD-RET-004", item, expiry_level(item), {
 	"expiresAt": item.expiresAt,
 	"daysLeft": lib.whole_days(item._t.expiresAt - input.now_s),
 	"warnDays": lib.settings(item).expiry.warnDays,
@@ -86,12 +87,12 @@ findings contains lib.finding("KD-RET-004", item, expiring_severity(item), {
 	item._t.expiresAt - input.now_s <= lib.settings(item).expiry.warnDays * lib.day_s
 }
 
-expiring_severity(item) := "high" if {
+expiry_level(item) := "fail" if {
 	item._t.expiresAt - input.now_s <= lib.settings(item).expiry.failDays * lib.day_s
-} else := "medium"
+} else := "default"
 
 # KD-RET-005: the material has expired but the key is still enabled.
-findings contains lib.finding("KD-RET-005", item, "high", {
+findings contains lib.rule_finding("KD-RET-005", item, {
 	"expiresAt": item.expiresAt,
 	"daysExpired": lib.whole_days(input.now_s - item._t.expiresAt),
 	"state": item.state,

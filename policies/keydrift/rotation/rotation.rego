@@ -10,7 +10,7 @@ import data.keydrift.lib
 
 # KD-ROT-001: rotation is supported but switched off. Imported and external material cannot be
 # rotated by the provider, whatever a collector says.
-findings contains lib.finding("KD-ROT-001", item, "high", {
+findings contains lib.rule_finding("KD-ROT-001", item, {
 	"rotationSupported": true,
 	"rotationAutomatic": false,
 	"origin": item.origin,
@@ -23,7 +23,7 @@ findings contains lib.finding("KD-ROT-001", item, "high", {
 }
 
 # KD-ROT-002: automatic rotation, but less often than the cryptoperiod allows.
-findings contains lib.finding("KD-ROT-002", item, "medium", {
+findings contains lib.rule_finding("KD-ROT-002", item, {
 	"periodDays": item.rotation.periodDays,
 	"maxDays": lib.max_rotation_days(item),
 	"tier": item.tier,
@@ -36,7 +36,7 @@ findings contains lib.finding("KD-ROT-002", item, "medium", {
 }
 
 # KD-ROT-003: the current material is older than the cryptoperiod plus grace, whatever the key type.
-findings contains lib.finding("KD-ROT-003", item, "high", {
+findings contains lib.rule_finding("KD-ROT-003", item, {
 	"materialDate": material.date,
 	"materialSource": material.source,
 	"ageDays": lib.whole_days(input.now_s - material.seconds),
@@ -59,7 +59,7 @@ current_material(item) := {"date": item.rotation.lastRotatedAt, "seconds": item.
 }
 
 # KD-ROT-004: automatic rotation is overdue by more than the grace period (stalled or failing).
-findings contains lib.finding("KD-ROT-004", item, "high", {
+findings contains lib.rule_finding("KD-ROT-004", item, {
 	"nextRotationAt": item.rotation.nextRotationAt,
 	"overdueDays": lib.whole_days(input.now_s - item._t.nextRotationAt),
 	"graceDays": lib.settings(item).rotation.graceDays,

@@ -1,12 +1,12 @@
 import { effectivePolicy, type EffectivePolicy } from '../../config/settings.ts';
-import type { FailOn } from '../../config/types.ts';
+import type { FailOn } from '../../model/severity.ts';
 import { loadEvidence, InventoryFileError } from '../../inventory/file.ts';
 import { evaluateEvidence } from '../../pipeline.ts';
 import { displayPath } from '../../util/paths.ts';
 import { COMMON_HELP, COMMON_OPTIONS, loggerFor, parse, parseFailOn, parseNow, UsageError } from '../options.ts';
 import { applyBaseline, configDigest, optionalConfig, outputChoice, writeAndSummarise } from './shared.ts';
 import { help } from './scan.ts';
-import type { Logger } from '../logger.ts';
+import type { Logger } from '../../model/logger.ts';
 
 export const EVALUATE_HELP = `Usage: keydrift evaluate --inventory FILE [options]
 
@@ -29,7 +29,8 @@ export async function evaluate(argv: string[]): Promise<number> {
   const now = parseNow(values['now'] as string | undefined) ?? new Date();
   let evidence;
   try {
-    evidence = await loadEvidence(file);
+    // An auditor re-deriving findings must never silently get a subset: one invalid item refuses the file.
+    evidence = await loadEvidence(file, { invalidItems: 'reject' });
   } catch (error) {
     if (error instanceof InventoryFileError) throw new UsageError(error.message);
     throw error;

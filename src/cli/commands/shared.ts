@@ -1,12 +1,15 @@
 import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { loadConfig } from '../../config/load.ts';
-import { PROFILES, type Config, type FailOn, type Format, type Profile } from '../../config/types.ts';
+import type { Config } from '../../config/types.ts';
+import type { Format } from '../../model/format.ts';
+import { PROFILES, type Profile } from '../../model/profile.ts';
+import type { FailOn } from '../../model/severity.ts';
 import { compareWithBaseline, loadBaseline } from '../../findings/baseline.ts';
 import { digestOf } from '../../findings/fingerprint.ts';
 import type { Report } from '../../report/types.ts';
 import { writeReports } from '../../report/write.ts';
-import type { Logger } from '../logger.ts';
+import type { Logger } from '../../model/logger.ts';
 import { parseFailOn, parseFormats, UsageError, type Values } from '../options.ts';
 import { displayPath } from '../../util/paths.ts';
 import { terminalLine } from '../../util/terminal.ts';

@@ -1,6 +1,7 @@
 import { fromIni, fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { registerSecret } from '../../util/redact.ts';
-import type { CollectContext, SourceConfig } from '../types.ts';
+import type { SourceConfig } from '../../model/source.ts';
+import type { CollectContext } from '../types.ts';
 
 type AwsCredentialIdentityProvider = ReturnType<typeof fromIni>;
 

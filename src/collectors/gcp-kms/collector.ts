@@ -2,7 +2,10 @@ import { KeyManagementServiceClient } from '@google-cloud/kms';
 import { grpc } from 'google-gax';
 import type { InventoryItem } from '../../inventory/types.ts';
 import { mapBounded } from '../../util/limit.ts';
-import type { CollectContext, Collector, SourceConfig } from '../types.ts';
+import { retry } from '../../util/retry.ts';
+import type { SourceConfig } from '../../model/source.ts';
+import type { CollectContext, Collector } from '../types.ts';
+import { gcpKmsDeclaration } from './declaration.ts';
 import { gcpItem, type GcpBinding, type GcpCryptoKey, type GcpCryptoKeyVersion } from './map.ts';
 
 export interface GcpKmsSource extends SourceConfig {
@@ -21,22 +24,13 @@ const DEFAULT_PAGE_SIZE = 1000;
 const DEFAULT_TIMEOUT_MS = 30_000;
 const MAX_ATTEMPTS = 6;
 
-/** IAM permissions the collector exercises, one per RPC it makes. */
-export const GCP_KMS_OPERATIONS = [
-  'cloudkms.locations.list',
-  'cloudkms.keyRings.list',
-  'cloudkms.cryptoKeys.list',
-  'cloudkms.cryptoKeyVersions.list',
-  'cloudkms.cryptoKeys.getIamPolicy',
-] as const;
-
 // gRPC status codes (google.rpc.Code) that mean "try again later", with backoff.
 const RETRIABLE = new Set([grpc.status.RESOURCE_EXHAUSTED, grpc.status.UNAVAILABLE, grpc.status.DEADLINE_EXCEEDED]);
 
 export const gcpKmsCollector: Collector = {
-  type: 'gcp-kms',
-  provides: ['gcp-kms'],
-  operations: GCP_KMS_OPERATIONS,
+  type: gcpKmsDeclaration.type,
+  provides: gcpKmsDeclaration.providers,
+  operations: gcpKmsDeclaration.operations,
   async *collect(source, ctx) {
     const config = source as GcpKmsSource;
     const client = createClient(config);
@@ -77,20 +71,23 @@ type Call = <T>(permission: string, resource: string, call: () => Promise<T>) =>
 /** One RPC with a deadline, bounded retries with backoff and jitter, counted and reported by resource. */
 function caller(ctx: CollectContext): Call {
   return async (permission, resource, call) => {
-    for (let attempt = 1; ; attempt++) {
-      ctx.apiCalls[permission] = (ctx.apiCalls[permission] ?? 0) + 1;
-      try {
-        return await call();
-      } catch (error) {
-        const code = (error as { code?: number }).code;
-        if (code !== undefined && RETRIABLE.has(code) && attempt < MAX_ATTEMPTS && !ctx.signal.aborted) {
-          const ceiling = Math.min(32_000, 250 * 2 ** attempt);
-          await new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
-          continue;
-        }
-        ctx.error(describeGrpcFailure(permission, resource, error));
-        return null;
-      }
+    try {
+      return await retry(call, {
+        attempts: MAX_ATTEMPTS,
+        retriable: (error) => {
+          const code = (error as { code?: number }).code;
+          return code !== undefined && RETRIABLE.has(code);
+        },
+        signal: ctx.signal,
+        baseMs: 500,
+        maxMs: 32_000,
+        onAttempt: () => {
+          ctx.apiCalls[permission] = (ctx.apiCalls[permission] ?? 0) + 1;
+        },
+      });
+    } catch (error) {
+      ctx.error(describeGrpcFailure(permission, resource, error));
+      return null;
     }
   };
 }

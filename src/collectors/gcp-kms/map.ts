@@ -1,6 +1,7 @@
 import { ecKey, rsaKey, unknownAlgorithm, type CanonicalKey } from '../../inventory/algorithms.ts';
 import type { InventoryItem, ItemState, KeyVersion, Origin, Protection, Purpose, Rotation } from '../../inventory/types.ts';
 import { baseItem } from '../../inventory/types.ts';
+import { rfc3339FromSeconds } from '../../util/rfc3339.ts';
 
 // Pure mapping from Cloud KMS resources (as the Node client returns them) to the normalized item.
 
@@ -58,7 +59,7 @@ export function seconds(value: Timestamp | null | undefined): number | null {
 export function timestamp(value: Timestamp | null | undefined): string | null {
   const epoch = seconds(value);
   if (epoch === null || epoch <= 0) return null;
-  return new Date(Math.round(epoch * 1000)).toISOString().replace('.000Z', 'Z');
+  return rfc3339FromSeconds(epoch);
 }
 
 /** Cloud KMS algorithm names (CryptoKeyVersionAlgorithm) in canonical form. */

@@ -1,71 +1,21 @@
 import { ecKey, rsaKey, unknownAlgorithm, type CanonicalKey } from '../../inventory/algorithms.ts';
-import { decodeOid } from '../x509/der.ts';
-import type { Purpose } from '../../inventory/types.ts';
+import { decodeOid } from '../../certificates/der.ts';
+import { baseItem, type InventoryItem, type Purpose } from '../../inventory/types.ts';
+import type * as pkcs11js from 'pkcs11js';
 
-// PKCS#11 constants (PKCS#11 v2.40 / v3.0 headers) used to read objects; values, not names, are
-// what C_GetAttributeValue returns.
-export const CKO = { CERTIFICATE: 1, PUBLIC_KEY: 2, PRIVATE_KEY: 3, SECRET_KEY: 4 } as const;
-export const CKA = {
-  CLASS: 0x0000,
-  TOKEN: 0x0001,
-  PRIVATE: 0x0002,
-  LABEL: 0x0003,
-  VALUE: 0x0011,
-  CERTIFICATE_TYPE: 0x0080,
-  KEY_TYPE: 0x0100,
-  ID: 0x0102,
-  SENSITIVE: 0x0103,
-  ENCRYPT: 0x0104,
-  DECRYPT: 0x0105,
-  WRAP: 0x0106,
-  UNWRAP: 0x0107,
-  SIGN: 0x0108,
-  VERIFY: 0x010a,
-  DERIVE: 0x010c,
-  START_DATE: 0x0110,
-  END_DATE: 0x0111,
-  MODULUS: 0x0120,
-  MODULUS_BITS: 0x0121,
-  VALUE_LEN: 0x0161,
-  EXTRACTABLE: 0x0162,
-  LOCAL: 0x0163,
-  NEVER_EXTRACTABLE: 0x0164,
-  ALWAYS_SENSITIVE: 0x0165,
-  EC_PARAMS: 0x0180,
-} as const;
+// Pure mapping from what C_GetAttributeValue returns to the normalized item; the collector only
+// opens sessions, lists objects and reads the attributes named here.
 
-export const CKK = {
-  RSA: 0x00,
-  DSA: 0x01,
-  DH: 0x02,
-  EC: 0x03,
-  GENERIC_SECRET: 0x10,
-  RC4: 0x12,
-  DES: 0x13,
-  DES2: 0x14,
-  DES3: 0x15,
-  AES: 0x1f,
-  CHACHA20: 0x33,
-  EC_EDWARDS: 0x40,
-  SHA_1_HMAC: 0x28,
-  SHA256_HMAC: 0x2b,
-  SHA384_HMAC: 0x2c,
-  SHA512_HMAC: 0x2d,
-} as const;
+/**
+ * The pkcs11js module object. It is a native addon that the collector loads on first use (never at
+ * startup: the bundled Action and machines without the addon must still run), so the CK* constants
+ * are read from the loaded object at run time, and only its types are imported here.
+ */
+export type Pkcs11js = typeof pkcs11js;
 
-// Return values that mean "this attribute is not available for this object", not a failure.
-export const CKR = {
-  GENERAL_ERROR: 0x05,
-  ATTRIBUTE_SENSITIVE: 0x11,
-  ATTRIBUTE_TYPE_INVALID: 0x12,
-  DEVICE_REMOVED: 0x32,
-  PIN_INCORRECT: 0xa0,
-  PIN_LOCKED: 0xa4,
-  SESSION_HANDLE_INVALID: 0xb3,
-  TOKEN_NOT_PRESENT: 0xe0,
-  USER_NOT_LOGGED_IN: 0x101,
-  CRYPTOKI_ALREADY_INITIALIZED: 0x191,
-} as const;
+// PKCS#11 v3.0 key types, absent from pkcs11js (a v2.40 binding).
+const CKK_CHACHA20 = 0x33;
+const CKK_EC_EDWARDS = 0x40;
 
 const CURVE_OIDS: Record<string, string> = {
   '1.2.840.10045.3.1.7': 'P-256',
@@ -101,38 +51,38 @@ export interface KeyFacts {
   ecParams: Buffer | null;
 }
 
-export function pkcs11Algorithm(facts: KeyFacts): CanonicalKey {
+export function pkcs11Algorithm(facts: KeyFacts, ck: Pkcs11js): CanonicalKey {
   switch (facts.keyType) {
-    case CKK.AES:
+    case ck.CKK_AES:
       return facts.valueLen ? { algorithm: `AES-${facts.valueLen * 8}`, keyType: 'symmetric', keySize: facts.valueLen * 8, curve: null } : { algorithm: 'AES', keyType: 'symmetric', keySize: null, curve: null };
-    case CKK.DES3:
+    case ck.CKK_DES3:
       return { algorithm: '3DES', keyType: 'symmetric', keySize: 168, curve: null };
-    case CKK.DES2:
+    case ck.CKK_DES2:
       return { algorithm: '3DES', keyType: 'symmetric', keySize: 112, curve: null };
-    case CKK.DES:
+    case ck.CKK_DES:
       return { algorithm: 'DES', keyType: 'symmetric', keySize: 56, curve: null };
-    case CKK.RC4:
+    case ck.CKK_RC4:
       return { algorithm: 'RC4', keyType: 'symmetric', keySize: facts.valueLen ? facts.valueLen * 8 : null, curve: null };
-    case CKK.CHACHA20:
+    case CKK_CHACHA20:
       return { algorithm: 'ChaCha20', keyType: 'symmetric', keySize: 256, curve: null };
-    case CKK.GENERIC_SECRET:
-    case CKK.SHA256_HMAC:
+    case ck.CKK_GENERIC_SECRET:
+    case ck.CKK_SHA256_HMAC:
       return { algorithm: 'HMAC-SHA256', keyType: 'hmac', keySize: facts.valueLen ? facts.valueLen * 8 : null, curve: null };
-    case CKK.SHA_1_HMAC:
+    case ck.CKK_SHA_1_HMAC:
       return { algorithm: 'HMAC-SHA1', keyType: 'hmac', keySize: facts.valueLen ? facts.valueLen * 8 : null, curve: null };
-    case CKK.SHA384_HMAC:
+    case ck.CKK_SHA384_HMAC:
       return { algorithm: 'HMAC-SHA384', keyType: 'hmac', keySize: facts.valueLen ? facts.valueLen * 8 : null, curve: null };
-    case CKK.SHA512_HMAC:
+    case ck.CKK_SHA512_HMAC:
       return { algorithm: 'HMAC-SHA512', keyType: 'hmac', keySize: facts.valueLen ? facts.valueLen * 8 : null, curve: null };
-    case CKK.RSA: {
+    case ck.CKK_RSA: {
       const bits = facts.modulusBits ?? (facts.modulus ? bitLength(facts.modulus) : null);
       return bits ? rsaKey(bits) : unknownAlgorithm('CKK_RSA');
     }
-    case CKK.EC: {
+    case ck.CKK_EC: {
       const curve = curveOf(facts.ecParams);
       return curve ? ecKey(curve) : unknownAlgorithm('CKK_EC');
     }
-    case CKK.EC_EDWARDS:
+    case CKK_EC_EDWARDS:
       return { algorithm: 'Ed25519', keyType: 'ec', keySize: 256, curve: 'Ed25519' };
     default:
       return unknownAlgorithm(facts.keyType === null ? 'CKK_UNKNOWN' : `CKK_0x${facts.keyType.toString(16)}`);
@@ -166,4 +116,175 @@ export function purposeOf(flags: Record<'encrypt' | 'decrypt' | 'wrap' | 'unwrap
 /** A printable CKA_ID for uids: hex. */
 export function hexId(id: Buffer | null): string {
   return id && id.length > 0 ? id.toString('hex') : '';
+}
+
+/** A CK_ULONG attribute (little-endian, as wide as the platform's unsigned long). */
+export function ulong(value: Buffer | null): number | null {
+  if (!value || value.length === 0) return null;
+  return value.length >= 8 ? Number(value.readBigUInt64LE(0)) : value.readUIntLE(0, Math.min(value.length, 6));
+}
+
+export function bool(value: Buffer | null): boolean | null {
+  return value && value.length > 0 ? value[0] !== 0 : null;
+}
+
+/** An object as the listing returns it: its handle and the attributes read for every object. */
+export interface ListedObject {
+  handle: Buffer;
+  cls: number | null;
+  id: Buffer | null;
+  label: string;
+}
+
+/** The token an object is on, as C_GetTokenInfo and the slot list describe it. */
+export interface TokenIdentity {
+  id: string;
+  label: string;
+  serial: string;
+}
+
+export interface ObjectIdentity {
+  uid: string;
+  location: string;
+  evidence: Record<string, unknown>;
+}
+
+/** The classes that become items: the CKO_ name (evidence) and the type tag of the uid. */
+function classOf(cls: number | null, ck: Pkcs11js): { name: string; tag: string } | null {
+  switch (cls) {
+    case ck.CKO_CERTIFICATE:
+      return { name: 'CKO_CERTIFICATE', tag: 'cert' };
+    case ck.CKO_PUBLIC_KEY:
+      return { name: 'CKO_PUBLIC_KEY', tag: 'public' };
+    case ck.CKO_PRIVATE_KEY:
+      return { name: 'CKO_PRIVATE_KEY', tag: 'private' };
+    case ck.CKO_SECRET_KEY:
+      return { name: 'CKO_SECRET_KEY', tag: 'secret-key' };
+    default:
+      return null;
+  }
+}
+
+/**
+ * Uid, location and evidence common to every item of an object; null for an object that is not
+ * inventoried: another class (data, domain parameters), or a public key whose private half is on
+ * the token (the private key's item describes the pair).
+ */
+export function objectIdentity(object: ListedObject, token: TokenIdentity, privateIds: ReadonlySet<string>, ck: Pkcs11js): ObjectIdentity | null {
+  const kind = classOf(object.cls, ck);
+  if (!kind) return null;
+  const id = hexId(object.id);
+  if (object.cls === ck.CKO_PUBLIC_KEY && privateIds.has(id)) return null;
+  return {
+    uid: `pkcs11:token=${encodeURIComponent(token.label)};serial=${encodeURIComponent(token.serial)};object=${encodeURIComponent(object.label)};id=${id};type=${kind.tag}`,
+    location: `token ${token.label} (slot ${token.id})`,
+    evidence: { class: kind.name, id, label: object.label, token: token.label, tokenSerial: token.serial, slot: token.id },
+  };
+}
+
+/**
+ * The attributes read from a key object of class `cls`, in reading order (one C_GetAttributeValue
+ * each). A private key's CKA_MODULUS gives its size; CKA_MODULUS_BITS exists on public keys only.
+ */
+export function keyAttributes(cls: number, ck: Pkcs11js): number[] {
+  const secretKey = cls === ck.CKO_SECRET_KEY;
+  const publicKey = cls === ck.CKO_PUBLIC_KEY;
+  return [
+    ck.CKA_KEY_TYPE,
+    ck.CKA_VALUE_LEN,
+    ...(secretKey ? [] : [ck.CKA_MODULUS]),
+    ...(publicKey ? [ck.CKA_MODULUS_BITS] : []),
+    ...(secretKey ? [] : [ck.CKA_EC_PARAMS]),
+    ck.CKA_ENCRYPT,
+    ck.CKA_DECRYPT,
+    ck.CKA_WRAP,
+    ck.CKA_UNWRAP,
+    ck.CKA_SIGN,
+    ck.CKA_VERIFY,
+    ck.CKA_DERIVE,
+    ...(publicKey ? [] : [ck.CKA_EXTRACTABLE, ck.CKA_SENSITIVE]),
+    ck.CKA_LOCAL,
+    ck.CKA_START_DATE,
+    ck.CKA_END_DATE,
+    ...(publicKey ? [] : [ck.CKA_NEVER_EXTRACTABLE, ck.CKA_ALWAYS_SENSITIVE]),
+  ];
+}
+
+export interface KeyObject {
+  identity: ObjectIdentity;
+  cls: number;
+  name: string;
+  sourceId: string;
+  /** The values of `keyAttributes(cls)`; null when not set, sensitive or not supported. */
+  values: ReadonlyMap<number, Buffer | null>;
+  /** Attributes the token failed to read, e.g. "CKA_START_DATE: CKR_GENERAL_ERROR". */
+  unreadable: readonly string[];
+  /** The dates of the public key with the same CKA_ID, read when a private key's own were unreadable. */
+  publicDates: { start: Buffer | null; end: Buffer | null } | null;
+}
+
+export function keyItem(key: KeyObject, ck: Pkcs11js): InventoryItem {
+  const value = (type: number) => key.values.get(type) ?? null;
+  const facts: KeyFacts = {
+    keyType: ulong(value(ck.CKA_KEY_TYPE)),
+    valueLen: ulong(value(ck.CKA_VALUE_LEN)),
+    modulus: value(ck.CKA_MODULUS),
+    modulusBits: ulong(value(ck.CKA_MODULUS_BITS)),
+    ecParams: value(ck.CKA_EC_PARAMS),
+  };
+  const flags = {
+    encrypt: bool(value(ck.CKA_ENCRYPT)),
+    decrypt: bool(value(ck.CKA_DECRYPT)),
+    wrap: bool(value(ck.CKA_WRAP)),
+    unwrap: bool(value(ck.CKA_UNWRAP)),
+    sign: bool(value(ck.CKA_SIGN)),
+    verify: bool(value(ck.CKA_VERIFY)),
+    derive: bool(value(ck.CKA_DERIVE)),
+  };
+  const local = bool(value(ck.CKA_LOCAL));
+  const startDate = ckDate(value(ck.CKA_START_DATE)) ?? (key.publicDates ? ckDate(key.publicDates.start) : null);
+  const endDate = ckDate(value(ck.CKA_END_DATE)) ?? (key.publicDates ? ckDate(key.publicDates.end) : null);
+  const algorithm = pkcs11Algorithm(facts, ck);
+  return baseItem({
+    uid: key.identity.uid,
+    kind: 'key',
+    provider: 'pkcs11',
+    sourceId: key.sourceId,
+    name: key.name,
+    location: key.identity.location,
+    managedBy: 'customer',
+    state: 'enabled',
+    algorithm: algorithm.algorithm,
+    keyType: algorithm.keyType,
+    keySize: algorithm.keySize,
+    curve: algorithm.curve,
+    purpose: purposeOf(flags),
+    protection: 'hsm',
+    origin: local === null ? null : local ? 'generated' : 'imported',
+    createdAt: startDate,
+    expiresAt: endDate,
+    rotation: null,
+    attributes: { extractable: bool(value(ck.CKA_EXTRACTABLE)), sensitive: bool(value(ck.CKA_SENSITIVE)), exportable: null, plaintextBackup: null },
+    evidence: {
+      ...key.identity.evidence,
+      ...(key.publicDates ? { datesFrom: 'public key with the same CKA_ID' } : {}),
+      keyType: facts.keyType,
+      rawAlgorithm: facts.keyType === null ? null : `CKK 0x${facts.keyType.toString(16)}`,
+      neverExtractable: bool(value(ck.CKA_NEVER_EXTRACTABLE)),
+      alwaysSensitive: bool(value(ck.CKA_ALWAYS_SENSITIVE)),
+      local,
+      usage: Object.entries(flags).filter(([, on]) => on).map(([flag]) => flag),
+      ...(key.unreadable.length ? { unreadable: [...key.unreadable] } : {}),
+    },
+  });
+}
+
+/** Keys and certificates that share a CKA_ID belong together: the key's evidence names the certificate. */
+export function linkCertificates(items: readonly InventoryItem[]): InventoryItem[] {
+  const certificateIds = new Map<string, string>();
+  for (const item of items) if (item.kind === 'certificate' && item.evidence['id']) certificateIds.set(item.evidence['id'] as string, item.uid);
+  return items.map((item) => {
+    const linked = item.kind === 'key' && item.evidence['id'] ? certificateIds.get(item.evidence['id'] as string) : undefined;
+    return linked ? { ...item, evidence: { ...item.evidence, certificateUid: linked } } : item;
+  });
 }

@@ -1,6 +1,9 @@
 import path from 'node:path';
-import { DEFAULT_MAX_EVIDENCE_FILE_BYTES, InventoryFileError, loadEvidence } from '../../inventory/file.ts';
-import type { Collector, SourceConfig } from '../types.ts';
+import { DEFAULT_MAX_EVIDENCE_FILE_BYTES, InventoryFileError, loadEvidence, MAX_LISTED_INVALID_ITEMS } from '../../inventory/file.ts';
+import { displayPath } from '../../util/paths.ts';
+import type { SourceConfig } from '../../model/source.ts';
+import type { Collector } from '../types.ts';
+import { snapshotDeclaration } from './declaration.ts';
 
 export interface SnapshotSource extends SourceConfig {
   type: 'snapshot';
@@ -15,18 +18,19 @@ const READ_FAILURE_CODES = { unreadable: 'snapshot-invalid', 'not-regular': 'fil
 /**
  * Replays a saved inventory (or a JSON report's inventory) as a source. Items keep their uid and
  * evidence; they are attributed to this source. A source that was incomplete when the snapshot
- * was taken keeps this one incomplete: old gaps in coverage do not turn into passes.
+ * was taken keeps this one incomplete: old gaps in coverage do not turn into passes. An invalid
+ * item is left out and reported (the source is partial), the valid ones are kept.
  */
 export const snapshotCollector: Collector = {
-  type: 'snapshot',
-  provides: ['aws-kms', 'aws-acm', 'gcp-kms', 'vault-transit', 'vault-pki', 'pkcs11', 'x509-file', 'tls-endpoint'],
-  operations: ['fs:read'],
+  type: snapshotDeclaration.type,
+  provides: snapshotDeclaration.providers,
+  operations: snapshotDeclaration.operations,
   async *collect(source, ctx) {
     const config = source as SnapshotSource;
     const file = path.resolve(ctx.baseDir, config.path);
     let evidence;
     try {
-      evidence = await loadEvidence(file, { maxFileBytes: config.maxFileBytes ?? DEFAULT_MAX_EVIDENCE_FILE_BYTES });
+      evidence = await loadEvidence(file, { maxFileBytes: config.maxFileBytes ?? DEFAULT_MAX_EVIDENCE_FILE_BYTES, invalidItems: 'report' });
     } catch (error) {
       if (!(error instanceof InventoryFileError)) throw error;
       ctx.error({ code: error.reason ? READ_FAILURE_CODES[error.reason] : 'snapshot-invalid', message: error.message, resource: config.path });
@@ -40,6 +44,13 @@ export const snapshotCollector: Collector = {
           resource: saved.id,
         });
       }
+    }
+    for (const invalid of evidence.invalidItems.slice(0, MAX_LISTED_INVALID_ITEMS)) {
+      ctx.error({ code: 'item-invalid', message: `${invalid.message}; item left out`, resource: invalid.uid ?? config.path });
+    }
+    const unlisted = evidence.invalidItems.length - MAX_LISTED_INVALID_ITEMS;
+    if (unlisted > 0) {
+      ctx.error({ code: 'item-invalid', message: `${displayPath(file)}: ${unlisted} more invalid items left out (the first ${MAX_LISTED_INVALID_ITEMS} are listed)`, resource: config.path });
     }
     for (const item of evidence.items) {
       yield { ...item, sourceId: source.id, evidence: { ...item.evidence, snapshotSourceId: item.sourceId } };

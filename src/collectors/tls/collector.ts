@@ -2,8 +2,10 @@ import tls from 'node:tls';
 import type { DetailedPeerCertificate } from 'node:tls';
 import type { InventoryItem } from '../../inventory/types.ts';
 import { mapBounded } from '../../util/limit.ts';
-import { certificateItem, parseCertificate } from '../x509/certificate.ts';
-import type { CollectContext, Collector, SourceConfig, SourceError } from '../types.ts';
+import { certificateItem, parseCertificate } from '../../certificates/certificate.ts';
+import type { SourceConfig, SourceError } from '../../model/source.ts';
+import type { CollectContext, Collector } from '../types.ts';
+import { tlsDeclaration } from './declaration.ts';
 import { endpointLabel, parseEndpoint, type EndpointSpec, type TlsEndpoint } from './endpoints.ts';
 import { loadTrustStore, TrustStoreError, type TrustConfig, type TrustStore, type TrustStoreName } from './trust.ts';
 
@@ -41,9 +43,9 @@ const DEFAULT_CONCURRENCY = 8;
 type Outcome = { items: InventoryItem[] } | { error: SourceError };
 
 export const tlsCollector: Collector = {
-  type: 'tls',
-  provides: ['tls-endpoint'],
-  operations: ['tls:handshake'],
+  type: tlsDeclaration.type,
+  provides: tlsDeclaration.providers,
+  operations: tlsDeclaration.operations,
   async *collect(source, ctx) {
     const config = source as TlsSource;
     const endpoints: TlsEndpoint[] = [];

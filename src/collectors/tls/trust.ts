@@ -3,8 +3,8 @@ import { open } from 'node:fs/promises';
 import path from 'node:path';
 import tls from 'node:tls';
 import { displayPath } from '../../util/paths.ts';
-import { certificatesFromPkcs7 } from '../x509/pkcs7.ts';
-import { certificateBlocks } from '../x509/pem.ts';
+import { certificatesFromPkcs7 } from '../../certificates/pkcs7.ts';
+import { certificateBlocks } from '../../certificates/pem.ts';
 
 /**
  * Which roots judged a presented chain: `system` (the operating system's store), `default` (Node's

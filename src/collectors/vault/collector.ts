@@ -5,9 +5,13 @@ import vaultFactory from 'node-vault';
 import type { InventoryItem } from '../../inventory/types.ts';
 import { mapBounded } from '../../util/limit.ts';
 import { registerSecret } from '../../util/redact.ts';
-import { certificateBlocks } from '../x509/pem.ts';
-import { certificateItem, parseCertificate } from '../x509/certificate.ts';
-import type { CollectContext, Collector, SourceConfig } from '../types.ts';
+import { retry } from '../../util/retry.ts';
+import { rfc3339FromSeconds } from '../../util/rfc3339.ts';
+import { certificateBlocks } from '../../certificates/pem.ts';
+import { certificateItem, parseCertificate } from '../../certificates/certificate.ts';
+import type { SourceConfig } from '../../model/source.ts';
+import type { CollectContext, Collector } from '../types.ts';
+import { vaultDeclaration } from './declaration.ts';
 import { DEFAULT_TIMEOUT_MS, vaultTransport, VaultTransportError } from './transport.ts';
 import { durationSeconds, pkiRoleItem, transitItem, vaultUid, type PkiRoleData, type TransitKeyData, type VaultLocation } from './map.ts';
 
@@ -24,18 +28,6 @@ export interface VaultSource extends SourceConfig {
 export const DEFAULT_CONCURRENCY = 16;
 const MAX_ATTEMPTS = 5;
 
-/** Every Vault path pattern the collector reads (the minimal scanning policy is generated from it). */
-export const VAULT_OPERATIONS = [
-  'read sys/mounts',
-  'list <transit>/keys',
-  'read <transit>/keys/*',
-  'list <pki>/certs',
-  'read <pki>/cert/*',
-  'list <pki>/roles',
-  'read <pki>/roles/*',
-  'read sys/mounts/<pki>/tune',
-] as const;
-
 type VaultClient = ReturnType<typeof vaultFactory>;
 
 class VaultCallError extends Error {
@@ -47,9 +39,9 @@ class VaultCallError extends Error {
 }
 
 export const vaultCollector: Collector = {
-  type: 'vault',
-  provides: ['vault-transit', 'vault-pki'],
-  operations: VAULT_OPERATIONS,
+  type: vaultDeclaration.type,
+  provides: vaultDeclaration.providers,
+  operations: vaultDeclaration.operations,
   async *collect(source, ctx) {
     const config = source as VaultSource;
     const address = config.address ?? process.env['VAULT_ADDR'] ?? 'http://127.0.0.1:8200';
@@ -128,27 +120,31 @@ async function readTrimmed(file: string | undefined): Promise<string | null> {
 
 type Request = (verb: 'read' | 'list', apiPath: string, counted: string) => Promise<unknown>;
 
-/** 429 (rate limited) and 503 (sealed, standby, overloaded) get bounded retries with backoff. */
+/** 429 (rate limited) and 503 (sealed, standby, overloaded) get bounded retries with backoff; every attempt is counted. */
 function requester(client: VaultClient, ctx: CollectContext): Request {
   return async (verb, apiPath, counted) => {
-    for (let attempt = 1; ; attempt++) {
-      ctx.apiCalls[counted] = (ctx.apiCalls[counted] ?? 0) + 1;
-      try {
-        return verb === 'read' ? await client.read(apiPath) : await client.list(apiPath);
-      } catch (error) {
-        const status = statusOf(error);
-        if ((status === 429 || status === 503 || (status === null && retriable(error))) && attempt < MAX_ATTEMPTS && !ctx.signal.aborted) {
-          await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(8000, 200 * 2 ** attempt)));
-          continue;
-        }
-        throw new VaultCallError(describe(error), status);
-      }
+    try {
+      return await retry(() => (verb === 'read' ? client.read(apiPath) : client.list(apiPath)), {
+        attempts: MAX_ATTEMPTS,
+        retriable: (error) => {
+          const status = statusOf(error);
+          return status === 429 || status === 503 || (status === null && mayRecover(error));
+        },
+        signal: ctx.signal,
+        baseMs: 400,
+        maxMs: 8000,
+        onAttempt: () => {
+          ctx.apiCalls[counted] = (ctx.apiCalls[counted] ?? 0) + 1;
+        },
+      });
+    } catch (error) {
+      throw new VaultCallError(describe(error), statusOf(error));
     }
   };
 }
 
 /** A refused redirect, a deadline or an oversized answer would only repeat; a reset connection may not. */
-function retriable(error: unknown): boolean {
+function mayRecover(error: unknown): boolean {
   return !(error instanceof VaultTransportError) || error.code === 'network-error' || /^E[A-Z]+$/.test(error.code);
 }
 
@@ -237,7 +233,7 @@ async function* collectPki(location: VaultLocation, request: Request, source: Va
       const revoked = (response.data?.revocation_time ?? 0) > 0;
       const item = certificateItem(parsed, { uid, provider: 'vault-pki', sourceId: location.sourceId, location: location.mount, evidence: { serial, mount: location.mount, revoked } });
       return revoked
-        ? { ...item, state: 'disabled' as const, stateSince: new Date((response.data?.revocation_time ?? 0) * 1000).toISOString().replace('.000Z', 'Z') }
+        ? { ...item, state: 'disabled' as const, stateSince: rfc3339FromSeconds(response.data?.revocation_time ?? 0) }
         : item;
     } catch (error) {
       reportFailure(ctx, 'read', uid, error);

@@ -1,6 +1,7 @@
 import { ecKey, rsaKey, unknownAlgorithm, type CanonicalKey } from '../../inventory/algorithms.ts';
 import type { InventoryItem, KeyVersion, Purpose } from '../../inventory/types.ts';
 import { baseItem } from '../../inventory/types.ts';
+import { rfc3339FromSeconds } from '../../util/rfc3339.ts';
 
 // Pure mapping from Vault HTTP API responses (transit key read, PKI key and role reads).
 
@@ -84,7 +85,7 @@ function creationSeconds(entry: number | { creation_time?: string } | undefined)
 }
 
 const iso = (epochSeconds: number | null): string | null =>
-  epochSeconds === null || epochSeconds <= 0 ? null : new Date(Math.round(epochSeconds * 1000)).toISOString().replace('.000Z', 'Z');
+  epochSeconds === null || epochSeconds <= 0 ? null : rfc3339FromSeconds(epochSeconds);
 
 export function transitVersions(data: TransitKeyData): KeyVersion[] {
   const latest = data.latest_version ?? 0;

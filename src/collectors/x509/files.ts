@@ -3,9 +3,11 @@ import path from 'node:path';
 import type { InventoryItem } from '../../inventory/types.ts';
 import { displayPath, posix } from '../../util/paths.ts';
 import { FileReadError, MIB, readRegularFile } from '../../util/read-regular-file.ts';
-import type { CollectContext, Collector, SourceConfig } from '../types.ts';
-import { certificateItem } from './certificate.ts';
-import { readCertificateFile, type CertificateFileContents } from './certificate-file.ts';
+import type { SourceConfig } from '../../model/source.ts';
+import type { CollectContext, Collector } from '../types.ts';
+import { x509FilesDeclaration } from './declaration.ts';
+import { certificateItem } from '../../certificates/certificate.ts';
+import { readCertificateFile, type CertificateFileContents } from '../../certificates/certificate-file.ts';
 
 export interface X509FilesSource extends SourceConfig {
   type: 'x509-files';
@@ -23,9 +25,9 @@ const SYSTEM_ROOTS = ['/proc', '/sys', '/dev'];
 const PROBLEMS_SHOWN = 3;
 
 export const x509FilesCollector: Collector = {
-  type: 'x509-files',
-  provides: ['x509-file'],
-  operations: ['fs:glob', 'fs:read'],
+  type: x509FilesDeclaration.type,
+  provides: x509FilesDeclaration.providers,
+  operations: x509FilesDeclaration.operations,
   async *collect(source, ctx) {
     const config = source as X509FilesSource;
     const files = await matchFiles(config.paths, ctx);

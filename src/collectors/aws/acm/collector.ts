@@ -3,30 +3,23 @@ import {
   DescribeCertificateCommand,
   GetCertificateCommand,
   KeyAlgorithm,
-  ListCertificatesCommand,
   ListTagsForCertificateCommand,
+  paginateListCertificates,
   type CertificateDetail,
   type CertificateSummary,
 } from '@aws-sdk/client-acm';
 import type { InventoryItem } from '../../../inventory/types.ts';
 import { mapBounded } from '../../../util/limit.ts';
-import { certificateBlocks } from '../../x509/pem.ts';
-import { parseCertificate, type ParsedCertificate } from '../../x509/certificate.ts';
+import { certificateBlocks } from '../../../certificates/pem.ts';
+import { parseCertificate, type ParsedCertificate } from '../../../certificates/certificate.ts';
 import type { CollectContext, Collector } from '../../types.ts';
+import { acmDeclaration } from './declaration.ts';
 import { clientSettings, countCalls, credentialsFor, type AwsSource } from '../client.ts';
 import { classify, describeFailure } from '../errors.ts';
 import { attemptFor, eachRegion } from '../regions.ts';
 import { acmItem } from './map.ts';
 
 export const DEFAULT_CONCURRENCY = 8;
-
-export const ACM_OPERATIONS = [
-  'acm:ListCertificates',
-  'acm:DescribeCertificate',
-  'acm:GetCertificate',
-  'acm:ListTagsForCertificate',
-  'ec2:DescribeRegions',
-] as const;
 
 // ListCertificates returns only RSA_2048 certificates unless every key type is asked for.
 export const ALL_KEY_TYPES = Object.values(KeyAlgorithm);
@@ -35,9 +28,9 @@ export const ALL_KEY_TYPES = Object.values(KeyAlgorithm);
 const HAS_CERTIFICATE = new Set(['ISSUED', 'EXPIRED', 'REVOKED', 'INACTIVE']);
 
 export const acmCollector: Collector = {
-  type: 'aws-acm',
-  provides: ['aws-acm'],
-  operations: ACM_OPERATIONS,
+  type: acmDeclaration.type,
+  provides: acmDeclaration.providers,
+  operations: acmDeclaration.operations,
   async *collect(source, ctx) {
     const config = source as AwsSource;
     yield* eachRegion(config, ctx, (region) => collectRegion(config, region, ctx));
@@ -63,14 +56,9 @@ async function* collectRegion(source: AwsSource, region: string, ctx: CollectCon
 
 async function listCertificates(client: ACMClient): Promise<CertificateSummary[]> {
   const certificates: CertificateSummary[] = [];
-  let token: string | undefined;
-  do {
-    const page = await client.send(
-      new ListCertificatesCommand({ Includes: { keyTypes: ALL_KEY_TYPES }, MaxItems: 1000, ...(token ? { NextToken: token } : {}) }),
-    );
+  for await (const page of paginateListCertificates({ client, pageSize: 1000 }, { Includes: { keyTypes: ALL_KEY_TYPES } })) {
     certificates.push(...(page.CertificateSummaryList ?? []));
-    token = page.NextToken;
-  } while (token);
+  }
   return certificates;
 }
 

@@ -2,8 +2,8 @@ import type { CertificateDetail } from '@aws-sdk/client-acm';
 import { ecKey, rsaKey, unknownAlgorithm, type CanonicalKey } from '../../../inventory/algorithms.ts';
 import type { InventoryItem, ItemState } from '../../../inventory/types.ts';
 import { baseItem } from '../../../inventory/types.ts';
-import { certificateItem, type ParsedCertificate } from '../../x509/certificate.ts';
-import { rfc3339 } from '../kms/map.ts';
+import { certificateItem, type ParsedCertificate } from '../../../certificates/certificate.ts';
+import { rfc3339OrNull } from '../../../util/rfc3339.ts';
 
 export interface AcmCertificateFacts {
   detail: CertificateDetail;
@@ -61,7 +61,7 @@ export function acmItem(facts: AcmCertificateFacts): InventoryItem {
     name: detail.DomainName ?? parsed?.commonName ?? arn,
     managedBy: 'customer' as const,
     state: STATES[detail.Status ?? ''] ?? 'unavailable',
-    stateSince: detail.Status === 'REVOKED' ? rfc3339(detail.RevokedAt) : null,
+    stateSince: detail.Status === 'REVOKED' ? rfc3339OrNull(detail.RevokedAt) : null,
     tags: facts.tags ?? {},
     // ACM-issued certificates keep their private key inside ACM; imported ones came from outside.
     origin: detail.Type === 'IMPORTED' ? ('imported' as const) : ('generated' as const),
@@ -80,9 +80,9 @@ export function acmItem(facts: AcmCertificateFacts): InventoryItem {
     keySize: key.keySize,
     curve: key.curve,
     purpose: 'tls',
-    createdAt: rfc3339(detail.NotBefore ?? detail.IssuedAt ?? detail.ImportedAt ?? detail.CreatedAt),
-    expiresAt: rfc3339(detail.NotAfter),
+    createdAt: rfc3339OrNull(detail.NotBefore ?? detail.IssuedAt ?? detail.ImportedAt ?? detail.CreatedAt),
+    expiresAt: rfc3339OrNull(detail.NotAfter),
     certificate: null,
-    evidence: { ...evidence, NotBefore: rfc3339(detail.NotBefore), NotAfter: rfc3339(detail.NotAfter) },
+    evidence: { ...evidence, NotBefore: rfc3339OrNull(detail.NotBefore), NotAfter: rfc3339OrNull(detail.NotAfter) },
   });
 }

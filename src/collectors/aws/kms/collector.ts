@@ -3,10 +3,10 @@ import {
   GetKeyPolicyCommand,
   GetKeyRotationStatusCommand,
   KMSClient,
-  ListAliasesCommand,
-  ListKeyRotationsCommand,
-  ListKeysCommand,
-  ListResourceTagsCommand,
+  paginateListAliases,
+  paginateListKeyRotations,
+  paginateListKeys,
+  paginateListResourceTags,
   type GetKeyRotationStatusResponse,
   type KeyListEntry,
   type KeyMetadata,
@@ -15,6 +15,7 @@ import {
 import type { InventoryItem } from '../../../inventory/types.ts';
 import { mapBounded } from '../../../util/limit.ts';
 import type { CollectContext, Collector } from '../../types.ts';
+import { kmsDeclaration } from './declaration.ts';
 import { clientSettings, countCalls, credentialsFor, type AwsSource } from '../client.ts';
 import { classify, describeFailure } from '../errors.ts';
 import { analyseKeyPolicy, type PolicyAccess } from '../key-policy.ts';
@@ -23,22 +24,10 @@ import { kmsItem, rotationSupported } from './map.ts';
 
 export const DEFAULT_CONCURRENCY = 16;
 
-/** Every API action the collector may call: the least-privilege IAM policy is generated from this. */
-export const KMS_OPERATIONS = [
-  'kms:ListKeys',
-  'kms:ListAliases',
-  'kms:DescribeKey',
-  'kms:GetKeyRotationStatus',
-  'kms:ListKeyRotations',
-  'kms:ListResourceTags',
-  'kms:GetKeyPolicy',
-  'ec2:DescribeRegions',
-] as const;
-
 export const kmsCollector: Collector = {
-  type: 'aws-kms',
-  provides: ['aws-kms'],
-  operations: KMS_OPERATIONS,
+  type: kmsDeclaration.type,
+  provides: kmsDeclaration.providers,
+  operations: kmsDeclaration.operations,
   async *collect(source, ctx) {
     const config = source as AwsSource;
     yield* eachRegion(config, ctx, (region) => collectRegion(config, region, ctx));
@@ -64,29 +53,28 @@ async function* collectRegion(source: AwsSource, region: string, ctx: CollectCon
   }
 }
 
+// KMS marks the last page with Truncated: false; the SDK's paginators look only at NextMarker,
+// so each loop below stops on Truncated as well (a stray marker on the last page is not followed).
+
 async function listKeys(client: KMSClient): Promise<KeyListEntry[]> {
   const keys: KeyListEntry[] = [];
-  let marker: string | undefined;
-  do {
-    const page = await client.send(new ListKeysCommand({ Limit: 1000, ...(marker ? { Marker: marker } : {}) }));
+  for await (const page of paginateListKeys({ client, pageSize: 1000 }, {})) {
     keys.push(...(page.Keys ?? []));
-    marker = page.Truncated ? page.NextMarker : undefined;
-  } while (marker);
+    if (!page.Truncated) break;
+  }
   return keys;
 }
 
 async function listAliases(client: KMSClient, region: string, ctx: CollectContext): Promise<Map<string, string[]>> {
   const byKey = new Map<string, string[]>();
-  let marker: string | undefined;
   try {
-    do {
-      const page = await client.send(new ListAliasesCommand({ Limit: 100, ...(marker ? { Marker: marker } : {}) }));
+    for await (const page of paginateListAliases({ client, pageSize: 100 }, {})) {
       for (const alias of page.Aliases ?? []) {
         if (!alias.TargetKeyId || !alias.AliasName) continue;
         byKey.set(alias.TargetKeyId, [...(byKey.get(alias.TargetKeyId) ?? []), alias.AliasName]);
       }
-      marker = page.Truncated ? page.NextMarker : undefined;
-    } while (marker);
+      if (!page.Truncated) break;
+    }
   } catch (error) {
     ctx.error(describeFailure('kms:ListAliases', region, error));
   }
@@ -143,22 +131,18 @@ async function inspectKey(
 
 async function listRotations(client: KMSClient, keyId: string): Promise<RotationsListEntry[]> {
   const rotations: RotationsListEntry[] = [];
-  let marker: string | undefined;
-  do {
-    const page = await client.send(new ListKeyRotationsCommand({ KeyId: keyId, Limit: 1000, ...(marker ? { Marker: marker } : {}) }));
+  for await (const page of paginateListKeyRotations({ client, pageSize: 1000 }, { KeyId: keyId })) {
     rotations.push(...(page.Rotations ?? []));
-    marker = page.Truncated ? page.NextMarker : undefined;
-  } while (marker);
+    if (!page.Truncated) break;
+  }
   return rotations;
 }
 
 async function listTags(client: KMSClient, keyId: string): Promise<Record<string, string>> {
   const tags: Record<string, string> = {};
-  let marker: string | undefined;
-  do {
-    const page = await client.send(new ListResourceTagsCommand({ KeyId: keyId, Limit: 50, ...(marker ? { Marker: marker } : {}) }));
+  for await (const page of paginateListResourceTags({ client, pageSize: 50 }, { KeyId: keyId })) {
     for (const tag of page.Tags ?? []) if (tag.TagKey) tags[tag.TagKey] = tag.TagValue ?? '';
-    marker = page.Truncated ? page.NextMarker : undefined;
-  } while (marker);
+    if (!page.Truncated) break;
+  }
   return tags;
 }

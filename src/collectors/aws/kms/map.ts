@@ -2,6 +2,7 @@ import type { GetKeyRotationStatusResponse, KeyMetadata, RotationsListEntry } fr
 import { ecKey, rsaKey, unknownAlgorithm, type CanonicalKey } from '../../../inventory/algorithms.ts';
 import type { InventoryItem, ItemState, Origin, Protection, Purpose, Rotation } from '../../../inventory/types.ts';
 import { baseItem } from '../../../inventory/types.ts';
+import { rfc3339OrNull } from '../../../util/rfc3339.ts';
 import type { PolicyAccess } from '../key-policy.ts';
 
 // Pure mapping from KMS API responses to the normalized item; the collector only fetches.
@@ -95,11 +96,6 @@ const PURPOSES: Record<string, Purpose> = {
 const PROTECTION: Record<string, Protection> = { AWS_KMS: 'hsm', EXTERNAL: 'hsm', AWS_CLOUDHSM: 'hsm', EXTERNAL_KEY_STORE: 'external' };
 const ORIGINS: Record<string, Origin> = { AWS_KMS: 'generated', AWS_CLOUDHSM: 'generated', EXTERNAL: 'imported', EXTERNAL_KEY_STORE: 'external' };
 
-export function rfc3339(date: Date | undefined | null): string | null {
-  if (!date || Number.isNaN(date.getTime())) return null;
-  return date.toISOString().replace('.000Z', 'Z');
-}
-
 export function kmsRotation(facts: Pick<KmsKeyFacts, 'metadata' | 'rotationStatus' | 'rotations'>): Rotation {
   const { metadata, rotationStatus, rotations } = facts;
   if (metadata.KeyManager === 'AWS') {
@@ -117,8 +113,8 @@ export function kmsRotation(facts: Pick<KmsKeyFacts, 'metadata' | 'rotationStatu
     supported: true,
     automatic: rotationStatus?.KeyRotationEnabled ?? null,
     periodDays: rotationStatus?.RotationPeriodInDays ?? null,
-    lastRotatedAt: rotations === null ? null : rfc3339(last),
-    nextRotationAt: rfc3339(rotationStatus?.NextRotationDate),
+    lastRotatedAt: rotations === null ? null : rfc3339OrNull(last),
+    nextRotationAt: rfc3339OrNull(rotationStatus?.NextRotationDate),
   };
 }
 
@@ -144,11 +140,11 @@ export function kmsItem(facts: KmsKeyFacts): InventoryItem {
     purpose: PURPOSES[keyUsage(metadata) ?? ''] ?? 'unknown',
     protection: PROTECTION[metadata.Origin ?? ''] ?? 'unknown',
     origin: ORIGINS[metadata.Origin ?? ''] ?? null,
-    createdAt: rfc3339(metadata.CreationDate),
-    expiresAt: rfc3339(metadata.ValidTo),
+    createdAt: rfc3339OrNull(metadata.CreationDate),
+    expiresAt: rfc3339OrNull(metadata.ValidTo),
     rotation: kmsRotation(facts),
     versions: null,
-    deletion: metadata.DeletionDate || metadata.KeyState === 'PendingDeletion' ? { scheduledFor: rfc3339(metadata.DeletionDate) } : null,
+    deletion: metadata.DeletionDate || metadata.KeyState === 'PendingDeletion' ? { scheduledFor: rfc3339OrNull(metadata.DeletionDate) } : null,
     attributes: null,
     access: facts.access ? { public: facts.access.public, adminAndUse: facts.access.adminAndUse } : null,
     tags: facts.tags ?? {},

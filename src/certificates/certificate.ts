@@ -1,8 +1,10 @@
 import { X509Certificate } from 'node:crypto';
-import { canonicalPublicKey, canonicalSignatureAlgorithm, RSA_PSS_OID, type CanonicalKey } from '../../inventory/algorithms.ts';
-import type { CertificateInfo, InventoryItem, Purpose } from '../../inventory/types.ts';
-import { baseItem } from '../../inventory/types.ts';
+import { canonicalPublicKey, canonicalSignatureAlgorithm, RSA_PSS_OID, type CanonicalKey } from '../inventory/algorithms.ts';
+import type { CertificateInfo, InventoryItem, Purpose } from '../inventory/types.ts';
+import { baseItem } from '../inventory/types.ts';
+import { rfc3339 } from '../util/rfc3339.ts';
 import { checkNesting, children, decodeOid, DerError, expectTag, readElement, TAG, type DerElement } from './der.ts';
+import { SUBJECT_ALT_NAME_OID_DER, subjectAltNames } from './subject-alt-names.ts';
 
 /** Everything the inventory needs from one certificate, independent of where it was found. */
 export interface ParsedCertificate {
@@ -52,13 +54,13 @@ function fieldsOf(cert: X509Certificate, der: Uint8Array): ParsedCertificate {
       subject: oneLine(cert.subject),
       issuer: oneLine(cert.issuer),
       serialNumber: cert.serialNumber.toLowerCase(),
-      notBefore: rfc3339(cert.validFrom),
-      notAfter: rfc3339(cert.validTo),
+      notBefore: certificateDate(cert.validFrom),
+      notAfter: certificateDate(cert.validTo),
       signatureAlgorithm: canonicalSignatureAlgorithm(oid, pssHashOid),
       fingerprintSha256,
       selfSigned,
       isCA: cert.ca,
-      sans: subjectAltNames(cert.subjectAltName),
+      sans: sansOf(der),
     },
     key,
     purpose: purposeOf(cert),
@@ -169,12 +171,37 @@ function purposeOf(cert: X509Certificate): Purpose {
   return 'sign';
 }
 
-function subjectAltNames(raw: string | undefined): string[] {
-  if (!raw) return [];
-  return raw
-    .split(/,\s*/)
-    .map((entry) => entry.trim())
-    .filter(Boolean);
+/**
+ * Extensions that do not decode give no names, as node gives none when OpenSSL cannot decode the
+ * subjectAltName (TLS clients then fall back to the CN): damage there does not lose the certificate.
+ */
+function sansOf(der: Uint8Array): string[] {
+  try {
+    const value = extensionValue(der, SUBJECT_ALT_NAME_OID_DER);
+    return value ? subjectAltNames(value) : [];
+  } catch (error) {
+    if (error instanceof DerError) return [];
+    throw error;
+  }
+}
+
+const OCTET_STRING = 0x04;
+
+// TBSCertificate ::= SEQUENCE { ..., subjectPublicKeyInfo, issuerUniqueID [1] IMPLICIT OPTIONAL,
+//                               subjectUniqueID [2] IMPLICIT OPTIONAL, extensions [3] EXPLICIT OPTIONAL }
+// Extensions ::= SEQUENCE OF Extension
+// Extension ::= SEQUENCE { extnID OID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING }
+/** The value of the first extension with this id, as node reads it; null when there is none. */
+function extensionValue(der: Uint8Array, oidDer: Uint8Array): Uint8Array | null {
+  const [tbs] = children(readElement(der));
+  const wrapper = children(expectTag(tbs, TAG.SEQUENCE, 'tbsCertificate')).find((field) => field.tag === TAG.context(3));
+  if (!wrapper) return null;
+  for (const extension of children(expectTag(children(wrapper)[0], TAG.SEQUENCE, 'extensions'))) {
+    const fields = children(expectTag(extension, TAG.SEQUENCE, 'extension'));
+    if (!Buffer.from(expectTag(fields[0], TAG.OID, 'extension id').value).equals(oidDer)) continue;
+    return expectTag(fields.at(-1), OCTET_STRING, 'extension value').value;
+  }
+  return null;
 }
 
 function commonNameOf(subject: string): string | null {
@@ -187,8 +214,8 @@ function oneLine(distinguishedName: string): string {
 }
 
 /** node:crypto prints "Jan  1 00:00:00 2030 GMT"; the inventory wants RFC 3339 UTC. */
-export function rfc3339(openSslDate: string): string {
+export function certificateDate(openSslDate: string): string {
   const date = new Date(openSslDate);
   if (Number.isNaN(date.getTime())) throw new CertificateError(`unreadable certificate date "${openSslDate}"`);
-  return date.toISOString().replace('.000Z', 'Z');
+  return rfc3339(date);
 }

@@ -62,20 +62,45 @@ export function expectTag(element: DerElement | undefined, tag: number, what: st
   return element;
 }
 
+/** Far longer than any real arc (a UUID under 2.25 takes 19 bytes); keeps hostile input from making huge numbers. */
+const MAX_SUBIDENTIFIER_BYTES = 32;
+
+/**
+ * X.690 8.19: base-128 subidentifiers, high bit set on all but the last byte of each. The first
+ * subidentifier packs the first two arcs as X*40+Y and can itself take several bytes (2.999 is
+ * 1079, encoded 0x88 0x37), so the arcs are split only once it is complete. BigInt, because arcs
+ * such as the UUIDs under 2.25 are 128 bits long.
+ */
 export function decodeOid(value: Uint8Array): string {
   if (value.length === 0) throw new DerError('empty OID');
-  const first = value[0]!;
-  const parts: number[] = [Math.min(2, Math.floor(first / 40)), first - Math.min(2, Math.floor(first / 40)) * 40];
-  let current = 0;
-  for (let i = 1; i < value.length; i++) {
-    const byte = value[i]!;
-    current = current * 128 + (byte & 0x7f);
-    if (!(byte & 0x80)) {
-      parts.push(current);
-      current = 0;
-    }
+  const subidentifiers: bigint[] = [];
+  let current = 0n;
+  let length = 0;
+  for (const byte of value) {
+    // A leading 0x80 would be a zero pad: DER allows one encoding only, and so does OpenSSL.
+    if (length === 0 && byte === 0x80) throw new DerError('OID subidentifier padded with a leading zero byte');
+    if (++length > MAX_SUBIDENTIFIER_BYTES) throw new DerError(`OID arc longer than ${MAX_SUBIDENTIFIER_BYTES} bytes`);
+    current = (current << 7n) | BigInt(byte & 0x7f);
+    if (byte & 0x80) continue;
+    subidentifiers.push(current);
+    current = 0n;
+    length = 0;
   }
-  return parts.join('.');
+  if (length > 0) throw new DerError('OID ends inside a subidentifier');
+  const [packed, ...rest] = subidentifiers as [bigint, ...bigint[]];
+  const first = packed < 40n ? 0n : packed < 80n ? 1n : 2n;
+  return [first, packed - first * 40n, ...rest].join('.');
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The text of a UTF8String; bytes that are not UTF-8 make it no UTF8String at all, as for OpenSSL. */
+export function decodeUtf8String(value: Uint8Array): string {
+  try {
+    return utf8.decode(value);
+  } catch {
+    throw new DerError('UTF8String that is not valid UTF-8');
+  }
 }
 
 /**

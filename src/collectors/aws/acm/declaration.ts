@@ -1,0 +1,27 @@
+import type { CollectorDeclaration } from '../../types.ts';
+
+/**
+ * AWS Certificate Manager certificates, region by region.
+ * What the registry, the generated config schema, provider list and README read; the
+ * implementation (and its SDK) loads only through load().
+ */
+export const acmDeclaration: CollectorDeclaration = {
+  // The config `type` of its sources.
+  type: 'aws-acm',
+  // The inventory `provider` of the items it yields.
+  providers: ['aws-acm'],
+  // Every API action it may call: the least-privilege IAM policy in README.md is generated from these.
+  operations: ['acm:ListCertificates', 'acm:DescribeCertificate', 'acm:GetCertificate', 'acm:ListTagsForCertificate', 'ec2:DescribeRegions'],
+  // Its source entry's JSON Schema beyond id, type and concurrency (which every source has): the
+  // generator adds those and additionalProperties: false to make its branch of the config schema's sources oneOf.
+  configSchema: {
+    properties: {
+      regions: { $ref: '#/$defs/regions' },
+      profile: { type: 'string' },
+      roleArn: { type: 'string', pattern: '^arn:aws[a-z-]*:iam::\\d{12}:role/.+' },
+      endpoint: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9+.-]*://' },
+      timeoutMs: { $ref: '#/$defs/timeoutMs' },
+    },
+  },
+  load: async () => (await import('./collector.ts')).acmCollector,
+};

@@ -1,0 +1,33 @@
+import type { CollectorDeclaration } from '../types.ts';
+
+/**
+ * Google Cloud KMS keys. Its client loads .proto files from node_modules at run time, so it is imported only when a gcp-kms source is configured (the bundled Action works without it otherwise).
+ * What the registry, the generated config schema, provider list and README read; the
+ * implementation (and its SDK) loads only through load().
+ */
+export const gcpKmsDeclaration: CollectorDeclaration = {
+  // The config `type` of its sources.
+  type: 'gcp-kms',
+  // The inventory `provider` of the items it yields.
+  providers: ['gcp-kms'],
+  // The IAM permissions it exercises, one per RPC (README.md's permission list is generated from these).
+  operations: ['cloudkms.locations.list', 'cloudkms.keyRings.list', 'cloudkms.cryptoKeys.list', 'cloudkms.cryptoKeyVersions.list', 'cloudkms.cryptoKeys.getIamPolicy'],
+  // Its source entry's JSON Schema beyond id, type and concurrency (which every source has): the
+  // generator adds those and additionalProperties: false to make its branch of the config schema's sources oneOf.
+  configSchema: {
+    properties: {
+      projects: { type: 'array', minItems: 1, items: { type: 'string' } },
+      locations: {
+        oneOf: [{ const: 'all' }, { type: 'array', minItems: 1, items: { type: 'string' } }],
+      },
+      endpoint: {
+        type: 'string',
+        description: 'host:port (TLS) or http://host:port (plaintext, emulators)',
+      },
+      pageSize: { type: 'integer', minimum: 1, maximum: 1000 },
+      timeoutMs: { type: 'integer', minimum: 100, maximum: 600000 },
+    },
+    required: ['projects'],
+  },
+  load: async () => (await import('./collector.ts')).gcpKmsCollector,
+};
