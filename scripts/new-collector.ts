@@ -1,6 +1,6 @@
 // Starts a collector from templates/collector: `node scripts/new-collector.ts NAME` writes
-// src/collectors/NAME/{declaration,collector}.ts and adds it to src/collectors/registry.ts (its
-// import and its entry in DECLARATIONS). Then `npm run docs` regenerates what derives from the
+// src/collectors/NAME/{declaration,collector}.ts and adds its one line to DECLARATIONS in
+// src/collectors/registry.ts. Then `npm run docs` regenerates what derives from the
 // declarations (config schema, source types, providers, README).
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -21,18 +21,11 @@ function main(): void {
   if (existsSync(dir)) fail(`${dir} exists already`);
   const registry = readFileSync(REGISTRY, 'utf8');
   const declaration = fill('__camel__Declaration', name);
-  if (registry.includes(`${declaration},`)) fail(`${REGISTRY} already lists ${declaration}`);
+  if (registry.includes(`./${name}/declaration.ts`)) fail(`${REGISTRY} already lists ${name}`);
 
-  const lastImport = [...registry.matchAll(/^import \{ \w+Declaration \} from '\.\/[^']+';\n/gm)].at(-1);
   const listEnd = registry.indexOf('\n];', registry.indexOf('export const DECLARATIONS'));
-  if (!lastImport || listEnd === -1) fail(`${REGISTRY}: cannot find the declaration imports and the DECLARATIONS list`);
-  const importEnd = lastImport!.index + lastImport![0].length;
-  const updated =
-    registry.slice(0, importEnd) +
-    `import { ${declaration} } from './${name}/declaration.ts';\n` +
-    registry.slice(importEnd, listEnd) +
-    `\n  ${declaration},` +
-    registry.slice(listEnd);
+  if (listEnd === -1) fail(`${REGISTRY}: cannot find the DECLARATIONS list`);
+  const updated = registry.slice(0, listEnd) + `\n  (await import('./${name}/declaration.ts')).${declaration},` + registry.slice(listEnd);
 
   mkdirSync(dir, { recursive: true });
   for (const file of ['declaration.ts', 'collector.ts']) {

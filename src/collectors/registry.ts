@@ -1,29 +1,22 @@
 import type { Collector, CollectorDeclaration } from './types.ts';
-import { kmsDeclaration } from './aws/kms/declaration.ts';
-import { acmDeclaration } from './aws/acm/declaration.ts';
-import { gcpKmsDeclaration } from './gcp-kms/declaration.ts';
-import { vaultDeclaration } from './vault/declaration.ts';
-import { pkcs11Declaration } from './pkcs11/declaration.ts';
-import { x509FilesDeclaration } from './x509/declaration.ts';
-import { tlsDeclaration } from './tls/declaration.ts';
-import { snapshotDeclaration } from './snapshot/declaration.ts';
 
 /**
  * Every collector, in the order the config schema, the source-type list and the provider list are
  * generated in (scripts/gen-collector-artifacts.ts). Adding a collector is its folder and one line
- * here. Each implementation is imported only when a source of its type is configured: Google
- * Cloud's client loads its .proto files from node_modules at run time (the bundled Action works
- * without it otherwise), and pkcs11js, a native addon, is loaded by its collector on first use.
+ * here, which imports the folder's declaration (small: no SDK) where it lists it. Each
+ * implementation is imported only when a source of its type is configured: Google Cloud's client
+ * loads its .proto files from node_modules at run time (the bundled Action works without it
+ * otherwise), and pkcs11js, a native addon, is loaded by its collector on first use.
  */
 export const DECLARATIONS: readonly CollectorDeclaration[] = [
-  kmsDeclaration,
-  acmDeclaration,
-  gcpKmsDeclaration,
-  vaultDeclaration,
-  pkcs11Declaration,
-  x509FilesDeclaration,
-  tlsDeclaration,
-  snapshotDeclaration,
+  (await import('./aws/kms/declaration.ts')).kmsDeclaration,
+  (await import('./aws/acm/declaration.ts')).acmDeclaration,
+  (await import('./gcp-kms/declaration.ts')).gcpKmsDeclaration,
+  (await import('./vault/declaration.ts')).vaultDeclaration,
+  (await import('./pkcs11/declaration.ts')).pkcs11Declaration,
+  (await import('./x509/declaration.ts')).x509FilesDeclaration,
+  (await import('./tls/declaration.ts')).tlsDeclaration,
+  (await import('./snapshot/declaration.ts')).snapshotDeclaration,
 ];
 
 type Load = () => Promise<Collector>;

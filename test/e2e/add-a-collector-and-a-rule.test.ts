@@ -69,7 +69,7 @@ describe('adding a collector and a rule from the templates', () => {
       '?? src/collectors/toy/declaration.ts',
     ]);
     const registry = run('git', ['diff', '--unified=0', 'src/collectors/registry.ts']).stdout.split('\n').filter((line) => /^[+-](?![+-])/.test(line));
-    assert.deepEqual(registry, ["+import { toyDeclaration } from './toy/declaration.ts';", '+  toyDeclaration,'], 'the registry gains the import and the list entry, nothing else');
+    assert.deepEqual(registry, ["+  (await import('./toy/declaration.ts')).toyDeclaration,"], 'the registry gains one line, nothing else');
 
     // Every generator agrees the tree is fresh, the types hold, the layering holds, and the Rego test passes.
     for (const script of ['scripts/gen-collector-artifacts.ts', 'scripts/gen-input-schema.ts', 'scripts/gen-docs.ts', 'scripts/gen-rego.ts']) ok(node([script, '--check']), `${script} --check`);
