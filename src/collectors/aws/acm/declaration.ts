@@ -1,4 +1,5 @@
 import type { CollectorDeclaration } from '../../types.ts';
+import { AWS_SOURCE_SCHEMA } from '../source-schema.ts';
 
 /**
  * AWS Certificate Manager certificates, region by region.
@@ -14,14 +15,6 @@ export const acmDeclaration: CollectorDeclaration = {
   operations: ['acm:ListCertificates', 'acm:DescribeCertificate', 'acm:GetCertificate', 'acm:ListTagsForCertificate', 'ec2:DescribeRegions'],
   // Its source entry's JSON Schema beyond id, type and concurrency (which every source has): the
   // generator adds those and additionalProperties: false to make its branch of the config schema's sources oneOf.
-  configSchema: {
-    properties: {
-      regions: { $ref: '#/$defs/regions' },
-      profile: { type: 'string' },
-      roleArn: { type: 'string', pattern: '^arn:aws[a-z-]*:iam::\\d{12}:role/.+' },
-      endpoint: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9+.-]*://' },
-      timeoutMs: { $ref: '#/$defs/timeoutMs' },
-    },
-  },
+  configSchema: AWS_SOURCE_SCHEMA,
   load: async () => (await import('./collector.ts')).acmCollector,
 };
