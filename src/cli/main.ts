@@ -10,9 +10,11 @@ import { TOOL } from '../model/tool.ts';
 import { hasAbandonedWork } from '../util/abandoned.ts';
 import { redact, registerEnvironmentSecrets } from '../util/redact.ts';
 import { terminalLine } from '../util/terminal.ts';
+import { audit } from './commands/audit.ts';
 import { evaluate } from './commands/evaluate.ts';
 import { inventory } from './commands/inventory.ts';
 import { policy } from './commands/policy.ts';
+import { remediate } from './commands/remediate.ts';
 import { report } from './commands/report.ts';
 import { scan } from './commands/scan.ts';
 import { UsageError } from './options.ts';
@@ -27,11 +29,13 @@ Commands:
   evaluate --inventory FILE    evaluate a saved inventory or JSON report, no network
   report --from FILE --format  re-render a saved JSON report
   policy test | policy build   run the Rego tests | compile the policies to wasm
+  audit verify | audit sign    check the remediation audit log's hash chain | sign its head
+  remediate plan | apply       plan the allowed fixes | apply a reviewed plan (AWS KMS)
 
 Run "keydrift <command> --help" for a command's options.
 Exit codes: 0 compliant, 1 findings at or above --fail-on, 2 usage/config/policy error, 3 incomplete.`;
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = { scan, inventory, evaluate, report, policy };
+const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = { scan, inventory, evaluate, report, policy, audit, remediate };
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;

@@ -38,6 +38,17 @@ export interface Waiver {
   declaredAt?: { file: string; region: Region };
 }
 
+/** One allowed fix: every field is a glob; a missing source or tier matches any. */
+export interface RemediationAllow {
+  rule: string;
+  source?: string;
+  tier?: string;
+}
+
+export interface RemediationConfig {
+  allow?: RemediationAllow[];
+}
+
 export interface PolicyConfig {
   profile?: Profile;
   settings?: Settings;
@@ -55,6 +66,8 @@ export interface Config {
   tiers?: TierRule[];
   waivers?: Waiver[];
   report?: { formats?: Format[]; outDir?: string; failOn?: FailOn };
+  /** What `keydrift remediate` may change; nothing at all when absent. */
+  remediation?: RemediationConfig;
   /** Absolute path of the file it came from. */
   file: string;
   /** Folder relative paths in the config are resolved against. */

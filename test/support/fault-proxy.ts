@@ -18,6 +18,10 @@ import type net from 'node:net';
 //                  TRANSIENT_ERROR_STATUS_CODES, retried;
 //   reset          the client socket is destroyed without a response: the SDK sees ECONNRESET
 //                  ("socket hang up"), in NODEJS_TIMEOUT_ERROR_CODES, retried.
+//
+// Two options make moto answer more like AWS: `latencyMs` holds every request back that long (a
+// real API round trip), and `rotationPeriods` keeps the RotationPeriodInDays each EnableKeyRotation
+// sent and returns it from GetKeyRotationStatus, as AWS does (moto 5.2.5 drops it).
 
 export type Fault = 'access-denied' | 'throttle' | 'server-error' | 'reset';
 
@@ -38,11 +42,17 @@ export interface ProxyCall {
   key?: string;
   /** The fault injected, if any. */
   fault?: Fault;
+  /** The request's JSON parameters (AWS JSON protocol only). */
+  params?: Record<string, unknown>;
 }
 
 export interface FaultProxyOptions {
   /** The caller named in access-denied messages. Default arn:aws:iam::111122223333:user/scanner. */
   principalArn?: string;
+  /** Delay before each request is answered, in milliseconds. */
+  latencyMs?: number;
+  /** Keep and echo the KMS rotation period the way AWS does. */
+  rotationPeriods?: boolean;
 }
 
 export interface FaultProxy {
@@ -96,6 +106,8 @@ export async function startFaultProxy(target: string, rules: FaultRule[], option
   const principalArn = options.principalArn ?? 'arn:aws:iam::111122223333:user/scanner';
   const accountId = /^arn:[^:]+:(?:iam|sts)::(\d{12}):/.exec(principalArn)?.[1] ?? '111122223333';
   const calls: ProxyCall[] = [];
+  const periods = new Map<string, number>();
+  const keyOf = (value: unknown) => String(value).split('/').pop()!;
   let active: ActiveRule[] = [];
   const setRules = (next: FaultRule[]): void => {
     active = next.map((rule) => ({ rule, remaining: rule.times ?? Infinity }));
@@ -108,6 +120,10 @@ export async function startFaultProxy(target: string, rules: FaultRule[], option
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('error', () => request.socket.destroy());
     request.on('end', () => {
+      if (options.latencyMs) setTimeout(handle, options.latencyMs);
+      else handle();
+    });
+    const handle = () => {
       const body = Buffer.concat(chunks);
       const amzTarget = headerValue(request.headers['x-amz-target']);
       if (!amzTarget) {
@@ -123,9 +139,18 @@ export async function startFaultProxy(target: string, rules: FaultRule[], option
       const hit = active.find(
         ({ rule, remaining }) => remaining > 0 && (rule.operation === operation || rule.operation === amzTarget) && (rule.match?.(params) ?? true),
       );
-      const call: ProxyCall = key === undefined ? { operation } : { operation, key };
+      const call: ProxyCall = key === undefined ? { operation, params } : { operation, key, params };
       calls.push(call);
       if (!hit) {
+        if (options.rotationPeriods && operation === 'EnableKeyRotation') periods.set(keyOf(key), typeof params['RotationPeriodInDays'] === 'number' ? params['RotationPeriodInDays'] : 365);
+        if (options.rotationPeriods && operation === 'DisableKeyRotation') periods.delete(keyOf(key));
+        if (options.rotationPeriods && operation === 'GetKeyRotationStatus') {
+          forward(request, body, response, (status) => {
+            const period = periods.get(keyOf(key));
+            if (status['KeyRotationEnabled'] === true && period !== undefined) status['RotationPeriodInDays'] = period;
+          });
+          return;
+        }
         forward(request, body, response);
         return;
       }
@@ -150,7 +175,7 @@ export async function startFaultProxy(target: string, rules: FaultRule[], option
           sendError(response, 500, service.serverErrorCode, service.serverErrorMessage);
           return;
       }
-    });
+    };
   });
   server.on('connection', (socket) => {
     sockets.add(socket);
@@ -188,7 +213,8 @@ export async function startFaultProxy(target: string, rules: FaultRule[], option
     return key.startsWith('arn:') ? key : key.startsWith('alias/') ? `arn:aws:kms:${region}:${accountId}:${key}` : `arn:aws:kms:${region}:${accountId}:key/${key}`;
   }
 
-  function forward(request: http.IncomingMessage, body: Buffer, response: http.ServerResponse): void {
+  /** Passes the request on; `patch` may edit a successful JSON answer before it is returned. */
+  function forward(request: http.IncomingMessage, body: Buffer, response: http.ServerResponse, patch?: (answer: Record<string, unknown>) => void): void {
     const headers = { ...request.headers, 'content-length': String(body.length) };
     delete headers['transfer-encoding'];
     delete headers['connection'];
@@ -198,9 +224,22 @@ export async function startFaultProxy(target: string, rules: FaultRule[], option
         const responseHeaders = { ...upstreamResponse.headers };
         delete responseHeaders['connection'];
         delete responseHeaders['keep-alive'];
-        response.writeHead(upstreamResponse.statusCode ?? 502, responseHeaders);
-        upstreamResponse.pipe(response);
         upstreamResponse.on('error', () => response.destroy());
+        if (!patch || upstreamResponse.statusCode !== 200) {
+          response.writeHead(upstreamResponse.statusCode ?? 502, responseHeaders);
+          upstreamResponse.pipe(response);
+          return;
+        }
+        const replyChunks: Buffer[] = [];
+        upstreamResponse.on('data', (chunk: Buffer) => replyChunks.push(chunk));
+        upstreamResponse.on('end', () => {
+          const answer = parseJsonObject(Buffer.concat(replyChunks));
+          patch(answer);
+          const out = Buffer.from(JSON.stringify(answer));
+          delete responseHeaders['transfer-encoding'];
+          response.writeHead(200, { ...responseHeaders, 'content-length': String(out.length) });
+          response.end(out);
+        });
       },
     );
     upstreamRequest.on('error', (error) => {
