@@ -14,7 +14,7 @@ import { toolsDir } from '../../src/engine/opa-binary.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const WORKFLOW_DIR = path.join(ROOT, 'examples', 'workflows');
-const EXPECTED = ['nightly-sharded.yml', 'nightly.yml', 'pull-request.yml'];
+const EXPECTED = ['nightly-sharded.yml', 'nightly.yml', 'pull-request.yml', 'remediate.yml'];
 const ACTION_REF = 'keydrift/keydrift@v1';
 
 const ACTIONLINT_VERSION = /^ACTIONLINT_VERSION="(.+)"$/m.exec(readFileSync(path.join(ROOT, 'scripts', 'provision.sh'), 'utf8'))?.[1];
@@ -94,7 +94,7 @@ test('the provisioned actionlint reports the pinned version', () => {
   assert.equal(run.stdout.split('\n')[0], ACTIONLINT_VERSION);
 });
 
-test('examples/workflows holds the three documented workflows', () => {
+test('examples/workflows holds the four documented workflows', () => {
   for (const name of EXPECTED) assert.ok(workflows.includes(name), `examples/workflows/${name} is missing`);
   const readme = readFileSync(path.join(WORKFLOW_DIR, 'README.md'), 'utf8');
   for (const name of workflows) assert.ok(readme.includes(name), `examples/workflows/README.md does not describe ${name}`);
@@ -188,4 +188,23 @@ test('the action.yml contract check does catch an undeclared input', () => {
     errors.some((error) => error.kind === 'action' && error.message.includes('input "formats" is not defined')),
     `actionlint did not check the local action's inputs:\n${describe(errors)}`,
   );
+});
+
+test('remediate.yml applies only from a manual dispatch, behind the protected environment, and keeps the audit log', () => {
+  const workflow = parse(readFileSync(path.join(WORKFLOW_DIR, 'remediate.yml'), 'utf8')) as {
+    jobs: Record<string, { if?: string; environment?: string; steps: { run?: string; uses?: string; with?: Record<string, unknown>; if?: string }[] }>;
+  };
+  const { plan, apply } = workflow.jobs;
+  assert.ok(plan && apply);
+  assert.equal(plan.if, "github.event_name == 'schedule'");
+  assert.equal(plan.environment, undefined);
+  assert.ok(!plan.steps.some((step) => step.run?.includes('remediate apply')), 'the nightly job never applies');
+  assert.ok(plan.steps.some((step) => step.uses?.startsWith('actions/upload-artifact') && step.with?.['name'] === 'keydrift-remediation-plan'));
+  assert.equal(apply.if, "github.event_name == 'workflow_dispatch'");
+  assert.equal(apply.environment, 'keydrift-remediation');
+  const applyRun = apply.steps.find((step) => step.run?.includes('keydrift remediate apply'))?.run ?? '';
+  assert.ok(applyRun.includes('--audit-log') && applyRun.includes('--sign-key'));
+  assert.ok(!applyRun.includes('--allow-destructive'));
+  const upload = apply.steps.find((step) => step.with?.['name'] === 'keydrift-audit-log');
+  assert.equal(upload?.if, 'always()', 'the audit log is uploaded even when the apply fails');
 });
