@@ -8,6 +8,8 @@ export const DEFAULT_APPLY_CONCURRENCY = 8;
 
 export interface ApplyOptions {
   sources: readonly SourceConfig[];
+  /** The config's folder: relative paths in a source (a caFile) resolve against it, as in a scan. */
+  baseDir: string;
   concurrency?: number;
   /** Called as each action finishes, in plan order; awaited, so a log append lands before the next. */
   onResult?: (result: ActionResult, action: PlannedAction) => void | Promise<void>;
@@ -29,7 +31,7 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
     const key = `${action.provider}\u0000${source.id}`;
     let session = sessions.get(key);
     if (!session) {
-      session = remediationFor(action.provider)!.load().then((executor) => executor.open({ source, apiCalls }));
+      session = remediationFor(action.provider)!.load().then((executor) => executor.open({ source, apiCalls, baseDir: options.baseDir }));
       sessions.set(key, session);
     }
     return session;

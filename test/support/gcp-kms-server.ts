@@ -6,15 +6,21 @@ import * as protoLoader from '@grpc/proto-loader';
 
 // A Cloud KMS gRPC server for tests. Cloud KMS has no official emulator, so this one is built from
 // the .proto files the client itself ships (@google-cloud/kms build/protos, google-gax build/protos),
-// loaded with the proto-loader options google-gax uses (GrpcClient.defaultOptions), and serves a
-// read-only, in-memory estate of projects, locations, key rings, keys and versions:
+// loaded with the proto-loader options google-gax uses (GrpcClient.defaultOptions), and serves an
+// in-memory estate of projects, locations, key rings, keys and versions:
 //
 //   google.cloud.kms.v1.KeyManagementService  ListKeyRings, ListCryptoKeys, ListCryptoKeyVersions,
-//                                             GetKeyRing, GetCryptoKey, GetCryptoKeyVersion
+//                                             GetKeyRing, GetCryptoKey, GetCryptoKeyVersion;
+//                                             writes: UpdateCryptoKey, CreateCryptoKeyVersion,
+//                                             UpdateCryptoKeyPrimaryVersion, UpdateCryptoKeyVersion,
+//                                             DestroyCryptoKeyVersion, RestoreCryptoKeyVersion
 //                                             (every other method: UNIMPLEMENTED)
 //   google.cloud.location.Locations           ListLocations (name `projects/{p}`), GetLocation
 //   google.iam.v1.IAMPolicy                   GetIamPolicy on a key ring or a crypto key
 //                                             (SetIamPolicy, TestIamPermissions: UNIMPLEMENTED)
+//
+// The estate is copied when the server starts and by setEstate: a write changes the server's copy
+// (a later list or get shows it, and snapshot() returns it), never the caller's object.
 //
 // What it does as the real service does (API reference and the protos' comments):
 //   - resource names `projects/{p}/locations/{l}/keyRings/{r}/cryptoKeys/{k}/cryptoKeyVersions/{v}`;
@@ -39,17 +45,40 @@ import * as protoLoader from '@grpc/proto-loader';
 //     real service lists every KMS location, key rings or not);
 //   - Policy {version: 1, bindings, etag} with an 8-byte etag derived from the bindings; no bindings
 //     → an empty list, as for a key ring or key nobody granted anything on.
+// Writes, as the service and the protos' comments describe them (each answers with the resource as
+// it now is):
+//   - UpdateCryptoKey: update_mask is required; its paths `rotation_period` and `next_rotation_time`
+//     set the field from crypto_key, or clear it when crypto_key omits it; any other path →
+//     INVALID_ARGUMENT. The result is checked as the API documents: a rotation schedule only on
+//     ENCRYPT_DECRYPT keys, rotation_period from 24 hours to 876,000 hours, and "if rotation_period
+//     is set, next_rotation_time must also be set" (each → INVALID_ARGUMENT);
+//   - CreateCryptoKeyVersion: the next sequential id (one more than the highest ever used), state
+//     ENABLED unless the request says DISABLED, create_time and generate_time now, algorithm and
+//     protection level from the key's version_template; it does not become primary. EXTERNAL and
+//     EXTERNAL_VPC keys need external_protection_level_options (key URI / key path) → else
+//     INVALID_ARGUMENT;
+//   - UpdateCryptoKeyPrimaryVersion: ENCRYPT_DECRYPT keys only and an ENABLED version, else
+//     FAILED_PRECONDITION; an unknown version → NOT_FOUND; answers with the CryptoKey;
+//   - UpdateCryptoKeyVersion: update_mask `state` only, ENABLED ↔ DISABLED only (another target
+//     state → INVALID_ARGUMENT, a version in another state → FAILED_PRECONDITION);
+//   - DestroyCryptoKeyVersion: an ENABLED or DISABLED version becomes DESTROY_SCHEDULED with
+//     destroy_time = now + the key's destroy_scheduled_duration; any other state → FAILED_PRECONDITION;
+//   - RestoreCryptoKeyVersion: DESTROY_SCHEDULED → DISABLED with destroy_time cleared; any other
+//     state → FAILED_PRECONDITION.
 // What it does not do: `filter` (a non-empty filter → INVALID_ARGUMENT, so that a caller relying on
 // it fails loudly instead of getting unfiltered results), `order_by` (results come in estate order),
-// writes, cryptographic operations, authentication (any credentials, or none, are accepted).
+// time passing (a DESTROY_SCHEDULED version stays so after its destroy_time; automatic rotation never
+// happens), update_mask paths other than those above, cryptographic operations, authentication (any
+// credentials, or none, are accepted).
 //
 // Faults (setFaults): a request whose method matches, and whose target (the request's parent, name
-// or resource, exactly) matches when `resource` is given, fails with the fault's gRPC status and the
-// message the real service sends for it; PERMISSION_DENIED and RESOURCE_EXHAUSTED also carry a
-// google.rpc.ErrorInfo in `grpc-status-details-bin`, which google-gax promotes to `err.reason`,
-// `err.domain` and `err.errorInfoMetadata`. `times` limits how many requests get the fault; `delayMs`
-// holds the answer back that long (longer than the caller's deadline → the caller sees
-// DEADLINE_EXCEEDED). Every request is recorded in `calls`, in order of arrival.
+// or resource, or the name of the crypto_key / crypto_key_version an Update carries, exactly)
+// matches when `resource` is given, fails with the fault's gRPC status and the message the real
+// service sends for it, before anything is changed; PERMISSION_DENIED and RESOURCE_EXHAUSTED also
+// carry a google.rpc.ErrorInfo in `grpc-status-details-bin`, which google-gax promotes to
+// `err.reason`, `err.domain` and `err.errorInfoMetadata`. `times` limits how many requests get the
+// fault; `delayMs` holds the answer back that long (longer than the caller's deadline → the caller
+// sees DEADLINE_EXCEEDED). Every request is recorded in `calls`, in order of arrival.
 //
 // The client must use the @grpc/grpc-js copy google-gax loads for its channel credentials (see
 // test/integration/gcp-kms-server.test.ts); this server may use any copy, the two only share the wire.
@@ -126,12 +155,28 @@ export interface GcpKey {
   iamBindings?: { role: string; members: string[] }[];
 }
 
-export type GcpFaultMethod = 'ListLocations' | 'ListKeyRings' | 'ListCryptoKeys' | 'ListCryptoKeyVersions' | 'GetIamPolicy';
+export type GcpFaultMethod =
+  | 'ListLocations'
+  | 'ListKeyRings'
+  | 'ListCryptoKeys'
+  | 'ListCryptoKeyVersions'
+  | 'GetIamPolicy'
+  | 'GetCryptoKey'
+  | 'GetCryptoKeyVersion'
+  | GcpWriteMethod;
+/** The write RPCs the server implements. */
+export type GcpWriteMethod =
+  | 'UpdateCryptoKey'
+  | 'CreateCryptoKeyVersion'
+  | 'UpdateCryptoKeyPrimaryVersion'
+  | 'UpdateCryptoKeyVersion'
+  | 'DestroyCryptoKeyVersion'
+  | 'RestoreCryptoKeyVersion';
 export type GcpFaultCode = 'PERMISSION_DENIED' | 'RESOURCE_EXHAUSTED' | 'UNAVAILABLE' | 'DEADLINE_EXCEEDED' | 'NOT_FOUND';
 
 export interface GcpFault {
   method: GcpFaultMethod;
-  /** The exact parent or resource name the request targets (ListLocations: `projects/{p}`); default any. */
+  /** The exact parent or resource name the request targets (ListLocations: `projects/{p}`; UpdateCryptoKey and UpdateCryptoKeyVersion: the name of the key or version they carry); default any. */
   resource?: string;
   code: GcpFaultCode;
   /** How many matching requests get the fault; default Infinity. */
@@ -149,6 +194,8 @@ export interface GcpKmsCall {
   pageSize?: number;
   /** List methods: the request's page_token ('' on a first page). */
   pageToken?: string;
+  /** Update methods: the request's update_mask paths. */
+  updateMask?: string[];
   /** The fault's code, when a fault was injected. */
   fault?: string;
 }
@@ -159,6 +206,8 @@ export interface GcpKmsServer {
   port: number;
   /** Every request, in order of arrival. */
   calls: GcpKmsCall[];
+  /** A copy of the estate as the writes so far left it. */
+  snapshot(): GcpEstate;
   /** Replaces the estate (validated first: throws on a name or enum the real API would not return). */
   setEstate(estate: GcpEstate): void;
   /** Replaces the faults (and their `times` counters). */
@@ -381,6 +430,15 @@ function errorInfoDetails(code: grpc.status, message: string, reason: string, do
   ]);
 }
 
+const WRITE_METHODS: ReadonlySet<string> = new Set<GcpWriteMethod>([
+  'UpdateCryptoKey',
+  'CreateCryptoKeyVersion',
+  'UpdateCryptoKeyPrimaryVersion',
+  'UpdateCryptoKeyVersion',
+  'DestroyCryptoKeyVersion',
+  'RestoreCryptoKeyVersion',
+]);
+
 /** The IAM permission each faultable method checks, as the real service names it in denials. */
 function permissionFor(method: string, resource: string): string {
   switch (method) {
@@ -402,6 +460,18 @@ function permissionFor(method: string, resource: string): string {
       return 'cloudkms.cryptoKeyVersions.get';
     case 'GetIamPolicy':
       return /\/cryptoKeys\/[^/]+$/.test(resource) ? 'cloudkms.cryptoKeys.getIamPolicy' : 'cloudkms.keyRings.getIamPolicy';
+    // The permissions the API reference names for each write (updatePrimaryVersion is a key update).
+    case 'UpdateCryptoKey':
+    case 'UpdateCryptoKeyPrimaryVersion':
+      return 'cloudkms.cryptoKeys.update';
+    case 'CreateCryptoKeyVersion':
+      return 'cloudkms.cryptoKeyVersions.create';
+    case 'UpdateCryptoKeyVersion':
+      return 'cloudkms.cryptoKeyVersions.update';
+    case 'DestroyCryptoKeyVersion':
+      return 'cloudkms.cryptoKeyVersions.destroy';
+    case 'RestoreCryptoKeyVersion':
+      return 'cloudkms.cryptoKeyVersions.restore';
     default:
       return `cloudkms.${method}`;
   }
@@ -419,16 +489,18 @@ function faultError(fault: GcpFault, method: string, resource: string): StatusEr
       return statusError(code, message, metadata);
     }
     case 'RESOURCE_EXHAUSTED': {
+      // Cloud KMS meters reads and writes under separate quotas.
+      const [kind, metric] = WRITE_METHODS.has(method) ? ['Write', 'write_requests'] : ['Read', 'read_requests'];
       const message =
-        `Quota exceeded for quota metric 'Read requests' and limit 'Read requests per minute' of service ` +
+        `Quota exceeded for quota metric '${kind} requests' and limit '${kind} requests per minute' of service ` +
         `'cloudkms.googleapis.com' for consumer 'project_number:${projectNumber(project)}'.`;
       const metadata = new grpc.Metadata();
       metadata.set(
         'grpc-status-details-bin',
         errorInfoDetails(code, message, 'RATE_LIMIT_EXCEEDED', 'googleapis.com', {
           service: 'cloudkms.googleapis.com',
-          quota_metric: 'cloudkms.googleapis.com/read_requests',
-          quota_limit: 'ReadRequestsPerMinutePerProject',
+          quota_metric: `cloudkms.googleapis.com/${metric}`,
+          quota_limit: `${kind}RequestsPerMinutePerProject`,
           consumer: `projects/${projectNumber(project)}`,
         }),
       );
@@ -508,10 +580,10 @@ class EstateIndex {
     return key;
   }
 
-  version(name: string): { key: GcpKey; version: GcpKeyVersion } {
+  version(name: string, field = 'name'): { key: GcpKey; version: GcpKeyVersion } {
     const m = VERSION_RE.exec(name);
-    if (m === null) throw invalidName('name', name, 'projects/*/locations/*/keyRings/*/cryptoKeys/*/cryptoKeyVersions/*');
-    const key = this.cryptoKey(`projects/${m[1]}/locations/${m[2]}/keyRings/${m[3]}/cryptoKeys/${m[4]}`, 'name');
+    if (m === null) throw invalidName(field, name, 'projects/*/locations/*/keyRings/*/cryptoKeys/*/cryptoKeyVersions/*');
+    const key = this.cryptoKey(`projects/${m[1]}/locations/${m[2]}/keyRings/${m[3]}/cryptoKeys/${m[4]}`, field);
     const version = key.versions.find((v) => v.id === m[5]);
     if (version === undefined) throw notFound('CryptoKeyVersion', name);
     return { key, version };
@@ -703,6 +775,164 @@ function rejectFilter(request: { filter: string }): void {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Writes
+
+interface FieldMask {
+  paths: string[];
+}
+interface UpdateCryptoKeyRequest {
+  cryptoKey: (Message & { name: string; rotationPeriod?: Duration | null; nextRotationTime?: Timestamp | null }) | null;
+  updateMask: FieldMask | null;
+}
+interface CreateCryptoKeyVersionRequest {
+  parent: string;
+  cryptoKeyVersion: { state: string; externalProtectionLevelOptions: { externalKeyUri: string; ekmConnectionKeyPath: string } | null } | null;
+}
+interface UpdateCryptoKeyPrimaryVersionRequest {
+  name: string;
+  cryptoKeyVersionId: string;
+}
+interface UpdateCryptoKeyVersionRequest {
+  cryptoKeyVersion: { name: string; state: string } | null;
+  updateMask: FieldMask | null;
+}
+
+/** rotation_period: "Must be at least 24 hours and at most 876,000 hours." */
+const MIN_ROTATION_SECONDS = 24 * 3600;
+const MAX_ROTATION_SECONDS = 876_000 * 3600;
+
+/** google.protobuf.Timestamp → RFC 3339 (UTC, fractional digits only when there are nanos). */
+function fromTimestamp(value: Timestamp): string {
+  const base = new Date(Number(value.seconds) * 1000).toISOString().replace(/\.\d{3}Z$/, '');
+  return value.nanos ? `${base}.${String(value.nanos).padStart(9, '0').replace(/0+$/, '')}Z` : `${base}Z`;
+}
+
+function durationSeconds(value: Duration): number {
+  return Number(value.seconds) + (value.nanos ?? 0) / 1e9;
+}
+
+function invalidArgument(message: string): StatusError {
+  return statusError(grpc.status.INVALID_ARGUMENT, message);
+}
+
+function failedPrecondition(message: string): StatusError {
+  return statusError(grpc.status.FAILED_PRECONDITION, message);
+}
+
+function maskPaths(mask: FieldMask | null, allowed: readonly string[], message: string): string[] {
+  const paths = mask?.paths ?? [];
+  if (paths.length === 0) throw invalidArgument(`update_mask is required and must name at least one field of the ${message}.`);
+  for (const field of paths) {
+    if (!allowed.includes(field)) throw invalidArgument(`update_mask path ${JSON.stringify(field)} is not supported for the ${message} (the keydrift test server updates ${allowed.join(', ')}).`);
+  }
+  return paths;
+}
+
+const nowRfc3339 = (): string => new Date().toISOString();
+
+/** The write RPCs, applied to the estate in `index`; each returns the resource as it now is. */
+function writeHandlers(index: () => EstateIndex): Record<string, Handler> {
+  const keyRingOf = (keyName: string): string => keyName.slice(0, keyName.lastIndexOf('/cryptoKeys/'));
+  const keyOf = (versionName: string): string => versionName.slice(0, versionName.lastIndexOf('/cryptoKeyVersions/'));
+  return {
+    UpdateCryptoKey: (request: UpdateCryptoKeyRequest) => {
+      const name = request.cryptoKey?.name ?? '';
+      const key = index().cryptoKey(name, 'crypto_key.name');
+      const paths = maskPaths(request.updateMask, ['rotation_period', 'next_rotation_time'], 'CryptoKey');
+      let rotationPeriodSeconds = key.rotationPeriodSeconds;
+      let nextRotationTime = key.nextRotationTime;
+      if (paths.includes('rotation_period')) {
+        const period = request.cryptoKey?.rotationPeriod;
+        rotationPeriodSeconds = period ? durationSeconds(period) : undefined;
+      }
+      if (paths.includes('next_rotation_time')) {
+        const next = request.cryptoKey?.nextRotationTime;
+        nextRotationTime = next ? fromTimestamp(next) : undefined;
+      }
+      if (key.purpose !== 'ENCRYPT_DECRYPT' && (rotationPeriodSeconds !== undefined || nextRotationTime !== undefined)) {
+        throw invalidArgument(`CryptoKey ${name} has purpose ${key.purpose}: only ENCRYPT_DECRYPT keys support automatic rotation (rotation_period and next_rotation_time must be omitted).`);
+      }
+      if (rotationPeriodSeconds !== undefined && (rotationPeriodSeconds < MIN_ROTATION_SECONDS || rotationPeriodSeconds > MAX_ROTATION_SECONDS)) {
+        throw invalidArgument(`rotation_period must be at least 24 hours and at most 876,000 hours (got ${rotationPeriodSeconds}s).`);
+      }
+      if (rotationPeriodSeconds !== undefined && nextRotationTime === undefined) {
+        throw invalidArgument('If rotation_period is set, next_rotation_time must also be set.');
+      }
+      // Set both only once the whole request is valid: a rejected update changes nothing.
+      if (rotationPeriodSeconds === undefined) delete key.rotationPeriodSeconds;
+      else key.rotationPeriodSeconds = rotationPeriodSeconds;
+      if (nextRotationTime === undefined) delete key.nextRotationTime;
+      else key.nextRotationTime = nextRotationTime;
+      return cryptoKeyMessage(keyRingOf(name), key, true);
+    },
+    CreateCryptoKeyVersion: (request: CreateCryptoKeyVersionRequest) => {
+      const key = index().cryptoKey(request.parent);
+      const requested = request.cryptoKeyVersion?.state ?? 'CRYPTO_KEY_VERSION_STATE_UNSPECIFIED';
+      if (!['CRYPTO_KEY_VERSION_STATE_UNSPECIFIED', 'ENABLED', 'DISABLED'].includes(requested)) {
+        throw invalidArgument(`A new CryptoKeyVersion can only be created ENABLED or DISABLED (got ${requested}).`);
+      }
+      const external = request.cryptoKeyVersion?.externalProtectionLevelOptions;
+      if (key.versionTemplate.protectionLevel === 'EXTERNAL' && !external?.externalKeyUri) {
+        throw invalidArgument(`CryptoKey ${request.parent} has protection level EXTERNAL: external_protection_level_options.external_key_uri is required.`);
+      }
+      if (key.versionTemplate.protectionLevel === 'EXTERNAL_VPC' && !external?.ekmConnectionKeyPath) {
+        throw invalidArgument(`CryptoKey ${request.parent} has protection level EXTERNAL_VPC: external_protection_level_options.ekm_connection_key_path is required.`);
+      }
+      const highest = key.versions.reduce((most, version) => Math.max(most, Number(version.id) || 0), 0);
+      const version: GcpKeyVersion = { id: String(highest + 1), state: requested === 'DISABLED' ? 'DISABLED' : 'ENABLED', createTime: nowRfc3339() };
+      key.versions.push(version);
+      return versionMessage(request.parent, key, version, true);
+    },
+    UpdateCryptoKeyPrimaryVersion: (request: UpdateCryptoKeyPrimaryVersionRequest) => {
+      const key = index().cryptoKey(request.name, 'name');
+      if (request.cryptoKeyVersionId === '') throw invalidArgument('crypto_key_version_id is required.');
+      if (key.purpose !== 'ENCRYPT_DECRYPT') {
+        throw failedPrecondition(`CryptoKey ${request.name} has purpose ${key.purpose}: only ENCRYPT_DECRYPT keys have a primary version.`);
+      }
+      const versionName = `${request.name}/cryptoKeyVersions/${request.cryptoKeyVersionId}`;
+      const version = key.versions.find((candidate) => candidate.id === request.cryptoKeyVersionId);
+      if (version === undefined) throw notFound('CryptoKeyVersion', versionName);
+      if (version.state !== 'ENABLED') throw failedPrecondition(`CryptoKeyVersion ${versionName} is ${version.state}: only an ENABLED version can become primary.`);
+      key.primaryVersionId = version.id;
+      return cryptoKeyMessage(keyRingOf(request.name), key, true);
+    },
+    UpdateCryptoKeyVersion: (request: UpdateCryptoKeyVersionRequest) => {
+      const name = request.cryptoKeyVersion?.name ?? '';
+      const { key, version } = index().version(name, 'crypto_key_version.name');
+      maskPaths(request.updateMask, ['state'], 'CryptoKeyVersion');
+      const wanted = request.cryptoKeyVersion?.state ?? '';
+      if (wanted !== 'ENABLED' && wanted !== 'DISABLED') {
+        throw invalidArgument(`state can only be changed to ENABLED or DISABLED with UpdateCryptoKeyVersion (got ${wanted}); use DestroyCryptoKeyVersion or RestoreCryptoKeyVersion.`);
+      }
+      if (version.state !== 'ENABLED' && version.state !== 'DISABLED') {
+        throw failedPrecondition(`CryptoKeyVersion ${name} is ${version.state}: only ENABLED and DISABLED versions can change state this way.`);
+      }
+      version.state = wanted;
+      return versionMessage(keyOf(name), key, version, true);
+    },
+    DestroyCryptoKeyVersion: (request: NameRequest) => {
+      const { key, version } = index().version(request.name);
+      if (version.state !== 'ENABLED' && version.state !== 'DISABLED') {
+        throw failedPrecondition(`CryptoKeyVersion ${request.name} is ${version.state}: only ENABLED or DISABLED versions can be scheduled for destruction.`);
+      }
+      const duration = key.destroyScheduledDurationSeconds ?? DEFAULT_DESTROY_SCHEDULED_SECONDS;
+      version.state = 'DESTROY_SCHEDULED';
+      version.destroyTime = new Date(Date.now() + duration * 1000).toISOString();
+      return versionMessage(keyOf(request.name), key, version, true);
+    },
+    RestoreCryptoKeyVersion: (request: NameRequest) => {
+      const { key, version } = index().version(request.name);
+      if (version.state !== 'DESTROY_SCHEDULED') {
+        throw failedPrecondition(`CryptoKeyVersion ${request.name} is ${version.state}: only a version scheduled for destruction can be restored.`);
+      }
+      version.state = 'DISABLED';
+      delete version.destroyTime;
+      return versionMessage(keyOf(request.name), key, version, true);
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
 // The server
 
 interface ActiveFault {
@@ -714,7 +944,7 @@ type Handler = (request: never) => Message;
 
 export async function startGcpKmsServer(estate: GcpEstate, options: { faults?: GcpFault[] } = {}): Promise<GcpKmsServer> {
   validateEstate(estate);
-  let index = new EstateIndex(estate);
+  let index = new EstateIndex(structuredClone(estate));
   let faults: ActiveFault[] = [];
   const calls: GcpKmsCall[] = [];
   const pager = new Pager();
@@ -752,6 +982,11 @@ export async function startGcpKmsServer(estate: GcpEstate, options: { faults?: G
       const value = request[field];
       if (typeof value === 'string' && value !== '') return value;
     }
+    // UpdateCryptoKey and UpdateCryptoKeyVersion name their resource inside the message they carry.
+    for (const field of ['cryptoKey', 'cryptoKeyVersion']) {
+      const name = (request[field] as { name?: unknown } | null | undefined)?.name;
+      if (typeof name === 'string' && name !== '') return name;
+    }
     return '';
   };
 
@@ -765,6 +1000,9 @@ export async function startGcpKmsServer(estate: GcpEstate, options: { faults?: G
         if (method.startsWith('List')) {
           entry.pageSize = Number(request['pageSize'] ?? 0);
           entry.pageToken = String(request['pageToken'] ?? '');
+        }
+        if (method === 'UpdateCryptoKey' || method === 'UpdateCryptoKeyVersion') {
+          entry.updateMask = [...((request['updateMask'] as FieldMask | null | undefined)?.paths ?? [])];
         }
         calls.push(entry);
         const fault = takeFault(method, resource);
@@ -820,6 +1058,7 @@ export async function startGcpKmsServer(estate: GcpEstate, options: { faults?: G
       const { key, version } = index.version(request.name);
       return versionMessage(request.name.slice(0, request.name.lastIndexOf('/cryptoKeyVersions/')), key, version, true);
     },
+    ...writeHandlers(() => index),
   };
 
   const locations: Record<string, Handler> = {
@@ -871,8 +1110,9 @@ export async function startGcpKmsServer(estate: GcpEstate, options: { faults?: G
     calls,
     setEstate(next: GcpEstate): void {
       validateEstate(next);
-      index = new EstateIndex(next);
+      index = new EstateIndex(structuredClone(next));
     },
+    snapshot: () => structuredClone(index.estate),
     setFaults,
     stop(): Promise<void> {
       for (const release of [...pending]) release();

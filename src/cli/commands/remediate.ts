@@ -267,6 +267,7 @@ async function runPlan(loaded: Plan, config: Config, values: Values, concurrency
   try {
     ({ results } = await applyPlan(loaded, {
       sources: config.sources,
+      baseDir: config.baseDir,
       concurrency,
       onResult: async (result, action) => {
         process.stdout.write(terminalLine(redact(resultLine(result, action))) + '\n');

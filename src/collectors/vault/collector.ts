@@ -44,8 +44,7 @@ export const vaultCollector: Collector = {
   operations: vaultDeclaration.operations,
   async *collect(source, ctx) {
     const config = source as VaultSource;
-    const address = config.address ?? process.env['VAULT_ADDR'] ?? 'http://127.0.0.1:8200';
-    const namespace = config.namespace ?? process.env['VAULT_NAMESPACE'] ?? null;
+    const { address, namespace } = vaultEndpoint(config);
     let client: VaultClient;
     try {
       client = await login(config, address, namespace, ctx);
@@ -65,7 +64,13 @@ export const vaultCollector: Collector = {
   },
 };
 
-async function login(source: VaultSource, address: string, namespace: string | null, ctx: CollectContext): Promise<VaultClient> {
+/** The Vault a source names (its address and namespace), the way every call to it is addressed. */
+export function vaultEndpoint(config: VaultSource): { address: string; namespace: string | null } {
+  return { address: config.address ?? process.env['VAULT_ADDR'] ?? 'http://127.0.0.1:8200', namespace: config.namespace ?? process.env['VAULT_NAMESPACE'] ?? null };
+}
+
+/** An authenticated client for the source's `auth` (shared with remediation, which writes through it). */
+export async function login(source: VaultSource, address: string, namespace: string | null, ctx: Pick<CollectContext, 'baseDir' | 'signal' | 'apiCalls'>): Promise<VaultClient> {
   const ca = source.caFile ? await readFile(path.resolve(ctx.baseDir, source.caFile)) : undefined;
   const transport = vaultTransport({ timeoutMs: source.timeoutMs ?? DEFAULT_TIMEOUT_MS, signal: ctx.signal, ...(ca ? { ca } : {}) });
   const client = vaultFactory({ apiVersion: 'v1', endpoint: address, ...(namespace ? { namespace } : {}), 'request-promise': transport } as Parameters<typeof vaultFactory>[0]);
@@ -144,11 +149,11 @@ function requester(client: VaultClient, ctx: CollectContext): Request {
 }
 
 /** A refused redirect, a deadline or an oversized answer would only repeat; a reset connection may not. */
-function mayRecover(error: unknown): boolean {
+export function mayRecover(error: unknown): boolean {
   return !(error instanceof VaultTransportError) || error.code === 'network-error' || /^E[A-Z]+$/.test(error.code);
 }
 
-function statusOf(error: unknown): number | null {
+export function statusOf(error: unknown): number | null {
   const response = (error as { response?: { statusCode?: number } }).response;
   return typeof response?.statusCode === 'number' ? response.statusCode : null;
 }
