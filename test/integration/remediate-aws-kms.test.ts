@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -343,10 +344,16 @@ test('rollback puts the rotation settings back (a rescan shows the findings agai
     const planFile = path.join(estate.dir, 'plan.json');
     assert.equal((await estate.cli(['remediate', 'plan', '--config', config, '--plan', planFile])).code, 0);
     const logFile = path.join(estate.dir, 'audit.jsonl');
-    assert.equal((await estate.cli(['remediate', 'apply', planFile, '--config', config, '--audit-log', logFile])).code, 0);
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    const signKey = path.join(estate.dir, 'sign.pem');
+    const verifyKey = path.join(estate.dir, 'verify.pem');
+    writeFileSync(signKey, privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    writeFileSync(verifyKey, publicKey.export({ type: 'spki', format: 'pem' }));
+    assert.equal((await estate.cli(['remediate', 'apply', planFile, '--config', config, '--audit-log', logFile, '--sign-key', signKey])).code, 0);
     assert.deepEqual(fixable(await scanReport(estate, config)), []);
+    assert.equal((await estate.cli(['audit', 'verify', logFile, '--public-key', verifyKey])).code, 0, 'apply signed the head it appended');
 
-    const { run: rolled, operations } = await estate.observe(() => estate.cli(['remediate', 'rollback', logFile, '--config', config, '--actor', 'ops-test']));
+    const { run: rolled, operations } = await estate.observe(() => estate.cli(['remediate', 'rollback', logFile, '--config', config, '--actor', 'ops-test', '--sign-key', signKey]));
     assert.equal(rolled.code, 0, rolled.stdout + rolled.stderr);
     assert.match(rolled.stdout, /3 action\(s\):/);
     assert.match(rolled.stdout, new RegExp(`KD-RET-002 ${escape(keys.legalHold)}: entry [0-9a-f-]+: a cancelled deletion is not scheduled again`));
@@ -357,7 +364,9 @@ test('rollback puts the rotation settings back (a rescan shows the findings agai
     assert.equal(await rotationPeriod(estate, keys.tooLong), 2000);
     const log = readLog(logFile);
     assert.deepEqual(log.slice(4).map((entry) => `${entry.actor} ${entry.result.status}`), Array(3).fill('ops-test rolled-back'));
-    assert.equal((await estate.cli(['audit', 'verify', logFile])).code, 0);
+    const verified = await estate.cli(['audit', 'verify', logFile, '--public-key', verifyKey]);
+    assert.equal(verified.code, 0, verified.stdout);
+    assert.match(verified.stdout, /7 entries, chain intact, signature valid/);
 
     const again = await estate.cli(['remediate', 'rollback', logFile, '--config', config]);
     assert.equal(again.code, 0, again.stdout + again.stderr);
