@@ -32,29 +32,6 @@ export interface AuditResult {
   detail?: string;
 }
 
-export interface AuditEntry {
-  seq: number;
-  id: string;
-  time: string;
-  actor: string;
-  reason: AuditReason;
-  resource: string;
-  action: string;
-  before: unknown;
-  after: unknown;
-  result: AuditResult;
-  /** What was planned (the plan's digest and the whole action): what a rollback reverses. */
-  change?: AuditChange;
-  prev: string;
-  hash: string;
-}
-
-export interface AuditChange {
-  plan: string;
-  purpose: string;
-  action: unknown;
-}
-
 /** What a caller records; the log adds the sequence number, the chain and (by default) id, time and actor. */
 export interface AuditRecord {
   id?: string;
@@ -66,7 +43,23 @@ export interface AuditRecord {
   before: unknown;
   after: unknown;
   result: AuditResult;
+  /** What was planned (the plan's digest and the whole action): what a rollback reverses. */
   change?: AuditChange;
+}
+
+export interface AuditEntry extends Omit<AuditRecord, 'id' | 'time' | 'actor'> {
+  seq: number;
+  id: string;
+  time: string;
+  actor: string;
+  prev: string;
+  hash: string;
+}
+
+export interface AuditChange {
+  plan: string;
+  purpose: string;
+  action: unknown;
 }
 
 /** A log that cannot be read, is broken, or cannot be written to. */

@@ -10,19 +10,10 @@ import {
   ScheduleKeyDeletionCommand,
 } from '@aws-sdk/client-kms';
 import { clientSettings, countCalls, credentialsFor, type AwsSource } from '../../collectors/aws/client.ts';
+import { STATES } from '../../collectors/aws/kms/map.ts';
 import { rfc3339OrNull } from '../../util/rfc3339.ts';
 import type { ExecuteContext, KeyStateView, PlannedAction, PlannedCall, ProviderSession, RemediationExecutor } from '../types.ts';
 
-const STATES: Record<string, string> = {
-  Enabled: 'enabled',
-  Disabled: 'disabled',
-  PendingDeletion: 'pending-deletion',
-  PendingReplicaDeletion: 'pending-deletion',
-  PendingImport: 'unavailable',
-  Unavailable: 'unavailable',
-  Creating: 'unavailable',
-  Updating: 'enabled',
-};
 
 /** One KMS client per region of the source, shared by every action on it. */
 export const awsKmsExecutor: RemediationExecutor = {

@@ -73,7 +73,8 @@ export function kmsAlgorithm(keySpec: string | undefined, region: string): Canon
   }
 }
 
-const STATES: Record<string, ItemState> = {
+/** KMS KeyState → the inventory's state (remediation reads keys back through the same table). */
+export const STATES: Record<string, ItemState> = {
   Enabled: 'enabled',
   Disabled: 'disabled',
   PendingDeletion: 'pending-deletion',
