@@ -4,6 +4,7 @@ import type { CertificateInfo, InventoryItem, Purpose } from '../inventory/types
 import { baseItem } from '../inventory/types.ts';
 import { rfc3339 } from '../util/rfc3339.ts';
 import { checkNesting, children, decodeOid, DerError, expectTag, readElement, TAG, type DerElement } from './der.ts';
+import { certificateExtensions } from './extensions.ts';
 import { SUBJECT_ALT_NAME_OID_DER, subjectAltNames } from './subject-alt-names.ts';
 
 /** Everything the inventory needs from one certificate, independent of where it was found. */
@@ -49,6 +50,7 @@ function fieldsOf(cert: X509Certificate, der: Uint8Array): ParsedCertificate {
   const key = publicKeyOf(cert);
   const fingerprintSha256 = cert.fingerprint256.replaceAll(':', '').toLowerCase();
   const selfSigned = cert.subject === cert.issuer && safeVerify(cert);
+  const commonName = commonNameOf(cert.subject);
   return {
     certificate: {
       subject: oneLine(cert.subject),
@@ -61,11 +63,13 @@ function fieldsOf(cert: X509Certificate, der: Uint8Array): ParsedCertificate {
       selfSigned,
       isCA: cert.ca,
       sans: sansOf(der),
+      commonName,
+      ...certificateExtensions(der),
     },
     key,
     purpose: purposeOf(cert),
     signatureAlgorithmOid: oid,
-    commonName: commonNameOf(cert.subject),
+    commonName,
   };
 }
 

@@ -138,7 +138,7 @@ async function collectSource(
           continue;
         }
         into.seen.add(item.uid);
-        into.items.push(assignTier(item, config.tiers ?? []));
+        into.items.push(assignTier(item, config.tiers));
         count++;
       }
     } catch (error) {

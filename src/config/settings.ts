@@ -7,34 +7,68 @@ import { PROFILES, type Profile } from '../model/profile.ts';
 import type { Config, Settings, Waiver } from './types.ts';
 import { packagePath } from '../util/package-root.ts';
 
+type MinBits = { rsa: number; ec: number; symmetric: number; hmac: number };
+
+/** A cryptoperiod for the keys an entry names (lists of providers, purposes, key types; absent = any). */
+export interface ScopedMaxDays {
+  provider?: string[];
+  purpose?: string[];
+  keyType?: string[];
+  maxDays: number;
+}
+
 /** Every setting of CONTRACT section 4 with its default; a profile or the config overrides parts. */
 export type FullSettings = {
-  rotation: { maxDays: number; graceDays: number; purposeMaxDays: Partial<Record<string, number>> };
-  algorithms: { denied: string[]; minBits: { rsa: number; ec: number; symmetric: number; hmac: number } };
-  pqc: { deadline: string };
+  rotation: { maxDays: number; graceDays: number; purposeMaxDays: Partial<Record<string, number>>; scopedMaxDays: ScopedMaxDays[] };
+  algorithms: {
+    denied: string[];
+    minBits: MinBits;
+    minBitsSchedule: { from: string; minBits: Partial<MinBits> }[];
+    secrecyYears: number | null;
+    deprecatedUntil: { algorithm: string; until: string }[];
+  };
+  pqc: { deadline: string; disallowedAfter: string | null };
   retirement: { disabledMaxDays: number; legalHoldTag: string; oldVersionMaxDays: number };
-  expiry: { warnDays: number; failDays: number };
+  expiry: { warnDays: number; failDays: number; warnFraction: number; failFraction: number; warnFloorDays: number; failFloorDays: number };
   certificates: {
     maxValidityDays: number;
     weakSignatureHashes: string[];
     validitySchedule: { from: string; maxDays: number }[];
+    allowedCurves: string[];
   };
   protection: { hsmTiers: string[] };
   governance: { requiredTags: string[] };
+  access: { trustedAccounts: string[]; allowMultiRegion: boolean };
 };
 
 export const DEFAULT_SETTINGS: FullSettings = {
-  rotation: { maxDays: 365, graceDays: 7, purposeMaxDays: {} },
+  rotation: { maxDays: 365, graceDays: 7, purposeMaxDays: {}, scopedMaxDays: [] },
   algorithms: {
     denied: ['DES', '3DES', 'RC4', 'HMAC-SHA1', 'HMAC-MD5'],
     minBits: { rsa: 2048, ec: 256, symmetric: 128, hmac: 256 },
+    // SP 800-57 Pt 1 Rev. 5 Table 4: 112-bit strength is disallowed for applying protection from
+    // 2031, so the floors rise to 128-bit strength then (only RSA moves above the minBits defaults).
+    minBitsSchedule: [{ from: '2031-01-01', minBits: { rsa: 3072, ec: 256, symmetric: 128, hmac: 128 } }],
+    // null judges strength at the clock only; a number of years also judges encryption, wrapping and
+    // key-agreement keys and leaf certificates at the end of their use plus those years.
+    secrecyYears: null,
+    // NIST SP 800-131A Rev. 3 draft: HMAC with SHA-1 deprecated through 2030, disallowed after.
+    deprecatedUntil: [{ algorithm: 'HMAC-SHA1', until: '2030-12-31' }],
   },
-  pqc: { deadline: '2030-12-31' },
+  // disallowedAfter null: no date on which quantum-vulnerable keys are disallowed (NIST IR 8547's
+  // 2035 is a profile option: nist-800-57).
+  pqc: { deadline: '2030-12-31', disallowedAfter: null },
   retirement: { disabledMaxDays: 90, legalHoldTag: 'legal-hold', oldVersionMaxDays: 90 },
-  expiry: { warnDays: 30, failDays: 7 },
-  certificates: { maxValidityDays: 398, weakSignatureHashes: ['MD2', 'MD5', 'SHA1'], validitySchedule: [] },
+  // A fraction of 0 keeps the certificate windows at the fixed days; profile public-tls scales
+  // them with the certificate's lifetime (KD-CRT-002, docs/rule-semantics.md).
+  expiry: { warnDays: 30, failDays: 7, warnFraction: 0, failFraction: 0, warnFloorDays: 0, failFloorDays: 0 },
+  // An empty allowedCurves list judges no curve (KD-CRT-014); profile public-tls lists the BR curves.
+  certificates: { maxValidityDays: 398, weakSignatureHashes: ['MD2', 'MD5', 'SHA1'], validitySchedule: [], allowedCurves: [] },
   protection: { hsmTiers: ['kek', 'root'] },
   governance: { requiredTags: [] },
+  // KD-ACC-003 reports use by any account but the key's own and these; KD-ACC-004 reports
+  // multi-Region key material only when this is false (profile pci-dss).
+  access: { trustedAccounts: [], allowMultiRegion: true },
 };
 
 export interface ProfileCitation {
@@ -125,12 +159,21 @@ export function effectivePolicy(config: (Pick<Config, 'policy' | 'waivers'> & { 
 
 /**
  * An explicit rotation.maxDays states the cryptoperiod for that scope: it replaces a purpose table
- * inherited from the profile, unless the same override gives a purpose table of its own.
+ * (and scoped table) inherited from the profile, unless the same override gives one of its own. Likewise
+ * an explicit certificates.maxValidityDays states that scope's validity limit: it replaces an
+ * inherited validitySchedule (public-tls's CA/B Forum steps), unless it gives a schedule of its own,
+ * so a private-PKI tier is held to its own limit.
  */
 function layer(base: FullSettings, override: Settings | undefined): FullSettings {
   const merged = mergeSettings(base, override);
   if (override?.rotation?.maxDays !== undefined && override.rotation.purposeMaxDays === undefined) {
     merged.rotation.purposeMaxDays = {};
+  }
+  if (override?.rotation?.maxDays !== undefined && override.rotation.scopedMaxDays === undefined) {
+    merged.rotation.scopedMaxDays = [];
+  }
+  if (override?.certificates?.maxValidityDays !== undefined && override.certificates.validitySchedule === undefined) {
+    merged.certificates.validitySchedule = [];
   }
   return merged;
 }

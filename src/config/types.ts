@@ -8,18 +8,31 @@ import type { SourceConfig } from '../model/source.ts';
 export { SOURCE_TYPES } from '../model/sources.generated.ts';
 
 export interface Settings {
-  rotation?: { maxDays?: number; graceDays?: number; purposeMaxDays?: Partial<Record<string, number>> };
-  algorithms?: { denied?: string[]; minBits?: { rsa?: number; ec?: number; symmetric?: number; hmac?: number } };
-  pqc?: { deadline?: string };
+  rotation?: {
+    maxDays?: number;
+    graceDays?: number;
+    purposeMaxDays?: Partial<Record<string, number>>;
+    scopedMaxDays?: { provider?: string[]; purpose?: string[]; keyType?: string[]; maxDays: number }[];
+  };
+  algorithms?: {
+    denied?: string[];
+    minBits?: { rsa?: number; ec?: number; symmetric?: number; hmac?: number };
+    minBitsSchedule?: { from: string; minBits: { rsa?: number; ec?: number; symmetric?: number; hmac?: number } }[];
+    secrecyYears?: number | null;
+    deprecatedUntil?: { algorithm: string; until: string }[];
+  };
+  pqc?: { deadline?: string; disallowedAfter?: string | null };
   retirement?: { disabledMaxDays?: number; legalHoldTag?: string; oldVersionMaxDays?: number };
-  expiry?: { warnDays?: number; failDays?: number };
+  expiry?: { warnDays?: number; failDays?: number; warnFraction?: number; failFraction?: number; warnFloorDays?: number; failFloorDays?: number };
   certificates?: {
     maxValidityDays?: number;
     weakSignatureHashes?: string[];
     validitySchedule?: { from: string; maxDays: number }[];
+    allowedCurves?: string[];
   };
   protection?: { hsmTiers?: string[] };
   governance?: { requiredTags?: string[] };
+  access?: { trustedAccounts?: string[]; allowMultiRegion?: boolean };
 }
 
 export interface TierRule {

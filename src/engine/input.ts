@@ -4,6 +4,7 @@ import type { Waiver } from '../config/types.ts';
 import type { SourceStatus } from '../model/source.ts';
 import { waiverExpiry } from '../findings/waivers.ts';
 import { epochSeconds } from '../util/epoch-seconds.ts';
+import { certificateIndex } from '../certificates/relations.ts';
 
 // wasm has no time builtins and the clock must be reproducible, so every timestamp the rules
 // compare reaches Rego as epoch seconds beside its RFC 3339 form: item._t.<field>, input.now_s.
@@ -33,6 +34,21 @@ export function policyItem(item: InventoryItem): PolicyItem {
   };
 }
 
+const endOfDay = (date: string) => epochSeconds(`${date.slice(0, 10)}T23:59:59Z`);
+const startOf = (date: string) => epochSeconds(date.length === 10 ? `${date}T00:00:00Z` : date);
+
+/** Strength steps take effect at the start of their day, in date order; deprecations end with theirs. */
+function strengthSettings(algorithms: FullSettings['algorithms']): unknown {
+  return {
+    ...algorithms,
+    minBitsSchedule: algorithms.minBitsSchedule
+      .map((step) => ({ ...step, from_s: startOf(step.from) }))
+      .filter((step) => step.from_s !== null)
+      .sort((a, b) => a.from_s! - b.from_s!),
+    deprecatedUntil_s: Object.fromEntries(algorithms.deprecatedUntil.map((entry) => [entry.algorithm, endOfDay(entry.until)])),
+  };
+}
+
 /** Settings as Rego reads them: dates gain an `_s` epoch twin, schedules are sorted and unique. */
 function policySettings(settings: FullSettings): unknown {
   const byFrom = new Map<number, number>();
@@ -42,7 +58,12 @@ function policySettings(settings: FullSettings): unknown {
   }
   return {
     ...settings,
-    pqc: { ...settings.pqc, deadline_s: epochSeconds(`${settings.pqc.deadline.slice(0, 10)}T23:59:59Z`) },
+    algorithms: strengthSettings(settings.algorithms),
+    pqc: {
+      ...settings.pqc,
+      deadline_s: endOfDay(settings.pqc.deadline),
+      disallowedAfter_s: settings.pqc.disallowedAfter === null ? null : endOfDay(settings.pqc.disallowedAfter),
+    },
     certificates: {
       ...settings.certificates,
       validitySchedule: [...byFrom.entries()].sort(([a], [b]) => a - b).map(([from_s, maxDays]) => ({ from_s, maxDays })),
@@ -50,8 +71,14 @@ function policySettings(settings: FullSettings): unknown {
   };
 }
 
-export function policyData(policy: EffectivePolicy): Record<string, unknown> {
+/**
+ * With `items`, the data also carries data.certificateIndex, so rules that compare certificates
+ * see the whole inventory although items are evaluated in batches; without it (opa eval over the
+ * whole input) the Rego builds the same index from input.items.
+ */
+export function policyData(policy: EffectivePolicy, items?: readonly InventoryItem[]): Record<string, unknown> {
   return {
+    ...(items ? { certificateIndex: certificateIndex(items) } : {}),
     profile: policy.profile,
     settings: policySettings(policy.settings),
     tierSettings: Object.fromEntries(

@@ -1,5 +1,7 @@
-import { readFile } from 'node:fs/promises';
+import { DEFAULT_MAX_EVIDENCE_FILE_BYTES } from '../inventory/file.ts';
 import type { InventoryItem } from '../inventory/types.ts';
+import { readRegularFile } from '../util/read-regular-file.ts';
+import { rfc3339 } from '../util/rfc3339.ts';
 import { canonicalJson } from './fingerprint.ts';
 import type { Finding } from './types.ts';
 
@@ -31,11 +33,67 @@ export interface BaselineComparison {
   drift: InventoryDrift;
 }
 
-/** Reads a previous JSON report; a missing or foreign file is a usage error for the caller. */
+/** Reads a previous JSON report (bounded like any evidence file); a missing or foreign file is a usage error for the caller. */
 export async function loadBaseline(file: string): Promise<BaselineReport> {
-  const parsed = JSON.parse(await readFile(file, 'utf8')) as Partial<BaselineReport>;
+  let text: string;
+  try {
+    text = (await readRegularFile(file, DEFAULT_MAX_EVIDENCE_FILE_BYTES)).toString('utf8');
+  } catch (error) {
+    throw new Error(`${file}: ${(error as Error).message}`);
+  }
+  let parsed: Partial<BaselineReport>;
+  try {
+    parsed = JSON.parse(text) as Partial<BaselineReport>;
+  } catch (error) {
+    throw new Error(`${file}: not JSON (${(error as Error).message})`);
+  }
   if (!parsed || !Array.isArray(parsed.findings)) throw new Error(`${file}: not a keydrift JSON report (no "findings")`);
   return { findings: parsed.findings, inventory: Array.isArray(parsed.inventory) ? parsed.inventory : [], ...(parsed.scan ? { scan: parsed.scan } : {}) };
+}
+
+/**
+ * Where a stateSince is an upper bound (the state began at or before it) rather than the moment
+ * itself: an earlier first sighting may replace it. Every other source (a provider's event or
+ * timestamp) is exact and wins over any baseline.
+ */
+const BOUND_SOURCES = new Set(['baseline', 'vault-earliest-version']);
+
+/**
+ * First-seen state (--baseline): an item in the same state as the baseline's copy has been in it
+ * since at least the baseline's stateSince, else the baseline's scan time. So a key disabled before
+ * any provider can say (CloudTrail keeps 90 days; Cloud KMS records no disable time) is dated by
+ * the first scan that saw it disabled, and a date read once from a provider outlives the
+ * provider's own history as long as each scan takes the previous report as its baseline. Between
+ * two scans a state can change and change back unseen: scan more often than that matters.
+ *
+ * A key with imported material that is now unusable (`unavailable`) and whose provider no longer
+ * reports the expiry (local-kms drops ValidTo with the material) keeps the baseline's expiresAt.
+ */
+export function carryFirstSeen(items: readonly InventoryItem[], baseline: BaselineReport): InventoryItem[] {
+  const before = new Map(baseline.inventory.map((item) => [item.uid, item]));
+  const scanTime = validTime(baseline.scan?.now);
+  return items.map((item) => {
+    const previous = before.get(item.uid);
+    if (!previous || previous.kind !== item.kind) return item;
+    let carried = item;
+    const seen = previous.state === item.state ? (validTime(previous.stateSince) ?? scanTime) : null;
+    const source = item.evidence['stateSinceSource'];
+    const current = validTime(item.stateSince);
+    if (seen !== null && (current === null || (typeof source === 'string' && BOUND_SOURCES.has(source) && seen.ms < current.ms))) {
+      carried = { ...carried, stateSince: seen.text, evidence: { ...carried.evidence, stateSinceSource: 'baseline' } };
+    }
+    if (item.state === 'unavailable' && item.origin === 'imported' && item.expiresAt === null && validTime(previous.expiresAt)) {
+      carried = { ...carried, expiresAt: validTime(previous.expiresAt)!.text, evidence: { ...carried.evidence, expiresAtSource: 'baseline' } };
+    }
+    return carried;
+  });
+}
+
+/** A parseable timestamp in the inventory's form (a report's scan.now may carry milliseconds). */
+function validTime(value: string | null | undefined): { text: string; ms: number } | null {
+  if (typeof value !== 'string') return null;
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? null : { text: rfc3339(ms), ms };
 }
 
 /**

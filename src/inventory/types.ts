@@ -31,16 +31,55 @@ export interface KeyVersion {
   supersededAt?: string | null;
 }
 
+/** A cryptographic operation a key object permits (PKCS#11 CKA_SIGN, CKA_DECRYPT, ...). */
+export type KeyUsage = 'encrypt' | 'decrypt' | 'sign' | 'verify' | 'wrap' | 'unwrap' | 'derive';
+
 export interface KeyAttributes {
   extractable: boolean | null;
   sensitive: boolean | null;
   exportable: boolean | null;
   plaintextBackup: boolean | null;
+  /** The operations the key permits, as the backend records them; absent or null when unknown. */
+  usages?: KeyUsage[] | null;
+  /** True when the key type alone fixes `usages` and the backend has no per-key switch (Vault transit RSA). */
+  usagesFromKeyType?: boolean;
+  /**
+   * Whether the key may still apply protection (encrypt, wrap, sign or MAC, derive); false when the
+   * backend says it may only process protected data (decrypt, unwrap, verify: "legacy use" in NIST
+   * SP 800-131A). Absent or null when unknown.
+   */
+  appliesProtection?: boolean | null;
+  /** PKCS#11 CKA_WRAP_WITH_TRUSTED: the key can only be wrapped under a key the security officer marked trusted. */
+  wrapWithTrusted?: boolean | null;
+}
+
+/** A principal outside the key's own account that may use it (a key policy statement or a grant). */
+export interface ExternalUse {
+  principal: string;
+  /** The principal's account, when its identifier names one. */
+  account: string | null;
+  /** The provider's action or operation names it is allowed. */
+  actions: string[];
+  /** True when those actions recover protected plaintext: decrypt, re-encrypt from, derive a shared secret. */
+  decrypt: boolean;
+  /** Where the permission is: "key policy statement <Sid>" or "grant <GrantId>". */
+  source: string;
 }
 
 export interface Access {
   public: boolean | null;
   adminAndUse: string[];
+  /** Use by other accounts; absent or null when not collected (a provider without accounts, or a denied call). */
+  externalUse?: ExternalUse[] | null;
+}
+
+/** Where copies of the same key material live (AWS multi-Region keys). */
+export interface Replication {
+  multiRegion: boolean;
+  /** primary or replica of a multi-Region key; null for a single-Region key. */
+  role: 'primary' | 'replica' | null;
+  /** Every region holding this key material (this key's own included), sorted. */
+  regions: string[];
 }
 
 export interface CertificateInfo {
@@ -54,6 +93,28 @@ export interface CertificateInfo {
   selfSigned: boolean;
   isCA: boolean;
   sans: string[];
+  // Optional, for inventories written before they existed: an absent field is unknown and no
+  // rule judges by it; null means the certificate does not carry that extension.
+  /** X.509 version: 1, 2 or 3. */
+  version?: number;
+  /** The subject's commonName, or null when it has none. */
+  commonName?: string | null;
+  /** SHA-256 (lower-case hex) of the DER SubjectPublicKeyInfo: the same for every certificate of one key pair. */
+  publicKeySha256?: string;
+  /** subjectKeyIdentifier (lower-case hex); null when absent. */
+  subjectKeyId?: string | null;
+  /** authorityKeyIdentifier keyIdentifier (lower-case hex); null when absent. */
+  authorityKeyId?: string | null;
+  /** cRLDistributionPoints URIs; [] when none. */
+  crlDistributionPoints?: string[];
+  /** authorityInformationAccess OCSP responder URIs; [] when none. */
+  ocspUrls?: string[];
+  /** authorityInformationAccess caIssuers URIs; [] when none. */
+  caIssuersUrls?: string[];
+  /** True when the noRevAvail extension (RFC 9608) is present. */
+  noRevocationAvailable?: boolean;
+  /** extKeyUsage OIDs; null when the extension is absent (any purpose). */
+  extendedKeyUsage?: string[] | null;
 }
 
 export interface InventoryItem {
@@ -84,6 +145,8 @@ export interface InventoryItem {
   tags: Record<string, string>;
   tier: string | null;
   evidence: Record<string, unknown>;
+  /** Copies of the key material in other regions; absent or null when unknown or not applicable. */
+  replication?: Replication | null;
 }
 
 /** A blank item with every optional field unknown; collectors fill in what they know. */

@@ -27,7 +27,7 @@ describe('keydrift scan on the bundled demo', () => {
 
   test('prints a summary on stdout, progress on stderr, and exits 1 for high findings', () => {
     assert.equal(run.code, 1, run.stderr);
-    assert.match(run.stdout, /^keydrift: 22 items, 17 findings \(critical 1, high 9, medium 6, low 0, info 1\), 1 waived -> findings at or above high \(exit 1\)$/m);
+    assert.match(run.stdout, /^keydrift: 22 items, 25 findings \(critical 1, high 9, medium 14, low 0, info 1\), 1 waived -> findings at or above high \(exit 1\)$/m);
     assert.match(run.stderr, /collecting demo-certs \(x509-files\)/);
     assert.doesNotMatch(run.stdout, /collecting/);
   });
@@ -45,6 +45,10 @@ describe('keydrift scan on the bundled demo', () => {
       'KD-CRT-003 medium intranet.example.internal (waived)',
       'KD-CRT-004 high vpn.example.internal',
       'KD-CRT-005 high gateway.partner.example.net',
+      // The demo's issuing CA is a subordinate CA, and its leaves carry no CRL or OCSP location.
+      ...['cdn.example.com', 'intranet.example.internal', 'partner-a.example.org', 'partner-b.example.org', 'payments.example.com', 'shop.example.com', 'status.example.com', 'vpn.example.internal'].map(
+        (name) => `KD-CRT-011 medium ${name}`,
+      ),
       'KD-GOV-002 medium KD-CRT-005 waiver for certs/legacy/partner-sha1.pem#*',
       'KD-HSM-001 high orders',
       'KD-RET-001 medium legacy-zmk',
@@ -148,7 +152,7 @@ describe('keydrift scan on the bundled demo', () => {
       const rerun = await runCli(['report', '--from', path.join(out, 'keydrift.json'), '--format', 'md,csv', '--out', again]);
       assert.equal(rerun.code, 0, rerun.stderr);
       assert.equal(readFileSync(path.join(again, 'keydrift.md'), 'utf8'), readFileSync(path.join(out, 'keydrift.md'), 'utf8'));
-      assert.equal(readFileSync(path.join(again, 'keydrift.csv'), 'utf8').split('\r\n').length, 18 + 2);
+      assert.equal(readFileSync(path.join(again, 'keydrift.csv'), 'utf8').split('\r\n').length, 26 + 2);
     } finally {
       removeDir(again);
     }

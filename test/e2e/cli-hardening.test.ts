@@ -68,6 +68,10 @@ describe('hardening of the CLI', () => {
       const report = JSON.parse(readFileSync(path.join(elsewhere, 'b', 'keydrift.json'), 'utf8')) as Report;
       const expired = report.findings.find((finding) => finding.ruleId === 'KD-CRT-001');
       assert.ok(expired && !expired.waiver, 'the recorded waiver no longer applies');
+      // --profile asks for its own policy too: it is applied, not silently replaced by the recorded one.
+      const profiled = await runCli(['evaluate', '--inventory', reportFile, '--now', NOW, '--out', path.join(elsewhere, 'c'), '--format', 'json', '--profile', 'pci-dss'], { cwd: elsewhere });
+      assert.doesNotMatch(profiled.stderr, /using the policy recorded/);
+      assert.equal((JSON.parse(readFileSync(path.join(elsewhere, 'c', 'keydrift.json'), 'utf8')) as Report).scan.policy.profile, 'pci-dss');
     } finally {
       removeDir(elsewhere);
     }

@@ -66,7 +66,10 @@ describe('CLI output: names from data cannot forge terminal or CI-runner command
     assert.ok(sources?.includes(`demo\\n${FORGED}\\r\\n##\\x5bstop-commands]t ok`), run.stdout);
     const md = readFileSync(path.join(out, 'keydrift.md'), 'utf8').split('\n');
     assert.equal(md[0], `# keydrift report: demo ${FORGED}`);
-    assert.deepEqual(md.filter((line) => line.startsWith('#')).slice(1), ['## Findings by severity', '## Findings by rule', '## Top findings', '## Sources']);
+    assert.deepEqual(
+      md.filter((line) => line.startsWith('#')).slice(1).map((line) => line.replace(/ \(\d+ of \d+\)$/, '')),
+      ['## Findings by severity', '## Findings by rule', '## Top findings', '## Sources'],
+    );
     assert.ok(md.includes(`| \`demo\\n${FORGED}\\r\\n##[stop-commands]t\` | \`x509-files\` | ok | 14 | m ${FORGED} |`), md.join('\n'));
     const html = readFileSync(path.join(out, 'keydrift.html'), 'utf8');
     assert.ok(html.includes('content="default-src \'none\'; style-src \'unsafe-inline\'"'));

@@ -12,8 +12,9 @@ import { assertEvaluateAccepts } from '../support/evidence.ts';
 import { assertReportsValid } from '../support/reports.ts';
 
 // local-kms as a second KMS implementation: the same scenarios, the same expected findings, for
-// what it supports. It has no RotateKeyOnDemand and no ListKeyRotations: those scenarios are not
-// seeded, and every ListKeyRotations call is reported (the source is partial, never silently ok).
+// what it supports. It has no RotateKeyOnDemand, no ListKeyRotations and no ListGrants: those
+// scenarios are not seeded, and every ListKeyRotations and ListGrants call is reported (the source
+// is partial, never silently ok).
 
 const DAY = 86_400_000;
 const UNSUPPORTED = new Set(KMS_SCENARIOS.filter((scenario) => scenario.onDemandRotation).map((scenario) => scenario.name));
@@ -47,7 +48,8 @@ describe('aws-kms against local-kms', () => {
       const source = report.sources[0]!;
       assert.equal(source.status, 'partial');
       assert.ok(source.errors.length > 0);
-      assert.ok(source.errors.every((error) => error.message.startsWith('kms:ListKeyRotations on ')), JSON.stringify(source.errors[0]));
+      assert.ok(source.errors.every((error) => /^kms:(ListKeyRotations|ListGrants) on /.test(error.message)), JSON.stringify(source.errors[0]));
+      assert.equal(source.errors.filter((error) => error.message.startsWith('kms:ListGrants on ')).length, report.inventory.length, 'one per key');
       assert.ok(report.findings.some((finding) => finding.ruleId === 'KD-GOV-003'));
       assert.equal(run.code, 1);
       await assertEvaluateAccepts(report.inventory, report.sources);

@@ -7,7 +7,7 @@ import { makeCert } from '../support/certs.ts';
 import { runCli } from '../support/cli.ts';
 import { assertEvaluateAccepts } from '../support/evidence.ts';
 import { assertReportsValid } from '../support/reports.ts';
-import { createSoftHsm, generateAes, generateDes3, generateEc, generateRsa, importCertificate, openModule, openUserSession, type SoftHsm } from '../support/softhsm.ts';
+import { ckId, createSoftHsm, generateAes, generateDes3, generateEc, generateRsa, importCertificate, openModule, openUserSession, pkcs11js as ck, type SoftHsm } from '../support/softhsm.ts';
 
 // SoftHSM2 from Debian, a private token directory for this run, tokens and objects created here;
 // the CLI scans them as a process through pkcs11js. Evaluation clock: 2026-11-01.
@@ -15,6 +15,13 @@ import { createSoftHsm, generateAes, generateDes3, generateEc, generateRsa, impo
 const NOW = '2026-11-01T00:00:00Z';
 const MAIN_PIN = '1234-canary-pin';
 const OTHER_PIN = '9876';
+
+// SoftHSM sets every usage flag the template leaves out to true, so each key below (secret keys
+// with CKA_SIGN, private keys with CKA_DECRYPT and CKA_UNWRAP) may both sign and decrypt: KD-ACC-005.
+const BOTH_PURPOSES = [
+  'aes-256-ok', 'aes-128-old', 'aes-extractable', 'aes-not-sensitive', 'des3-legacy', 'aes-expiring', 'aes-expired', 'aes-192-private-dated', 'aes-no-dates',
+  'rsa-1024', 'rsa-2048', 'rsa-3072-retiring', 'ec-p256', 'ec-p384', 'ec-secp256k1', 'rsa-2048-extractable',
+].map((name) => `${name} KD-ACC-005 medium`);
 
 const EXPECTED = [
   'aes-128-old KD-ROT-003 high',
@@ -33,6 +40,11 @@ const EXPECTED = [
   'rsa-2048 KD-ALG-003 info',
   'rsa-2048-extractable KD-ALG-003 info',
   'rsa-2048-extractable KD-HSM-001 high',
+  // Extractable but only under a CKA_TRUSTED wrapping key (PCI DSS 3.6.1.2's KEK form): low.
+  'aes-wrap-trusted KD-HSM-001 low',
+  // 3DES that can only decrypt: SP 800-131A legacy use, low.
+  'des3-decrypt-only KD-ALG-001 low',
+  ...BOTH_PURPOSES,
 ].sort();
 
 describe('pkcs11 source against SoftHSM2', () => {
@@ -64,6 +76,27 @@ describe('pkcs11 source against SoftHSM2', () => {
       generateEc(s, { label: 'ec-p384', id: '14', curve: 'P-384', ...pair });
       generateEc(s, { label: 'ec-secp256k1', id: '15', curve: 'secp256k1', ...pair });
       generateRsa(s, { label: 'rsa-2048-extractable', id: '16', bits: 2048, ...pair, extractable: true });
+      // Usage flags written out (SoftHSM turns omitted ones on), so neither key both signs and decrypts.
+      const only = (on: number[], off: number[]) => [...on.map((type) => ({ type, value: true })), ...off.map((type) => ({ type, value: false }))];
+      const common = (label: string, id: string) => [
+        { type: ck.CKA_CLASS, value: ck.CKO_SECRET_KEY },
+        { type: ck.CKA_TOKEN, value: true },
+        { type: ck.CKA_PRIVATE, value: false },
+        { type: ck.CKA_LABEL, value: label },
+        { type: ck.CKA_ID, value: ckId(id) },
+        { type: ck.CKA_SENSITIVE, value: true },
+      ];
+      s.pkcs11.C_GenerateKey(s.session, { mechanism: ck.CKM_AES_KEY_GEN }, [
+        ...common('aes-wrap-trusted', '17'),
+        { type: ck.CKA_KEY_TYPE, value: ck.CKK_AES },
+        { type: ck.CKA_VALUE_LEN, value: 32 },
+        ...only([ck.CKA_EXTRACTABLE, ck.CKA_WRAP_WITH_TRUSTED, ck.CKA_ENCRYPT, ck.CKA_DECRYPT], [ck.CKA_SIGN, ck.CKA_VERIFY, ck.CKA_DERIVE]),
+      ]);
+      s.pkcs11.C_GenerateKey(s.session, { mechanism: ck.CKM_DES3_KEY_GEN }, [
+        ...common('des3-decrypt-only', '18'),
+        { type: ck.CKA_KEY_TYPE, value: ck.CKK_DES3 },
+        ...only([ck.CKA_DECRYPT], [ck.CKA_EXTRACTABLE, ck.CKA_ENCRYPT, ck.CKA_WRAP, ck.CKA_UNWRAP, ck.CKA_SIGN, ck.CKA_VERIFY, ck.CKA_DERIVE]),
+      ]);
       const ok = makeCert(hsm.dir, { cn: 'cert-ok.example.com', key: 'rsa:2048', notBefore: '2026-10-01T00:00:00Z', notAfter: '2027-01-01T00:00:00Z' });
       const expired = makeCert(hsm.dir, { cn: 'cert-expired.example.com', key: 'ec:P-256', notBefore: '2026-07-01T00:00:00Z', notAfter: '2026-10-15T00:00:00Z' });
       const sha1 = makeCert(hsm.dir, { cn: 'cert-sha1.example.com', key: 'rsa:2048', md: 'sha1', notBefore: '2026-10-01T00:00:00Z', notAfter: '2027-01-01T00:00:00Z' });
@@ -106,7 +139,18 @@ describe('pkcs11 source against SoftHSM2', () => {
     assert.equal(item('aes-192-private-dated').expiresAt, null, 'unreadable dates are unknown');
     assert.deepEqual(item('aes-192-private-dated').evidence['unreadable'], ['CKA_END_DATE: CKR_GENERAL_ERROR']);
     assert.equal(item('aes-no-dates').createdAt, null);
-    assert.deepEqual(item('aes-extractable').attributes, { extractable: true, sensitive: true, exportable: null, plaintextBackup: null });
+    assert.deepEqual(item('aes-extractable').attributes, {
+      extractable: true,
+      sensitive: true,
+      exportable: null,
+      plaintextBackup: null,
+      usages: ['encrypt', 'decrypt', 'wrap', 'unwrap', 'sign', 'verify'],
+      appliesProtection: true,
+      wrapWithTrusted: false,
+    });
+    assert.equal(item('aes-wrap-trusted').attributes?.wrapWithTrusted, true);
+    assert.deepEqual(item('des3-decrypt-only').attributes?.usages, ['decrypt']);
+    assert.equal(item('des3-decrypt-only').attributes?.appliesProtection, false);
     assert.equal(item('rsa-2048').evidence['certificateUid'], report.inventory.find((candidate) => candidate.name === 'cert-ok.example.com')?.uid, 'linked by CKA_ID');
     assert.ok(!report.inventory.some((candidate) => candidate.evidence['class'] === 'CKO_PUBLIC_KEY'), 'public halves fold into their private keys');
     assert.match(item('rsa-2048').uid, /^pkcs11:token=kd-main;serial=[0-9a-f]+;object=rsa-2048;id=11;type=private$/);

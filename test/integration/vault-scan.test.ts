@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { vaultScanPolicy } from '../../src/collectors/vault/policy.ts';
@@ -46,6 +46,7 @@ describe('vault source against a real Vault dev server', () => {
     const run = await runCli(['scan', '--config', config, '--now', now, '--out', out, '--format', 'json,sarif,md', '--verbose'], {
       env: { VAULT_TOKEN: token, VAULT_ADDR: '', HOME: dir },
     });
+    assert.ok(existsSync(path.join(out, 'keydrift.json')), `no report written (exit ${run.code}): ${run.stderr.slice(-2000)}`);
     const files = ['keydrift.json', 'keydrift.sarif', 'keydrift.md'].map((file) => readFileSync(path.join(out, file), 'utf8'));
     return { report: assertReportsValid(out), code: run.code, stdout: run.stdout, stderr: run.stderr, files };
   }
@@ -67,6 +68,11 @@ describe('vault source against a real Vault dev server', () => {
     assert.equal(transit.length, TRANSIT.length);
     const leaves = report.inventory.filter((item) => item.provider === 'vault-pki' && item.certificate && !item.certificate.isCA);
     assert.equal(leaves.length, CERTS.length);
+    // The root (pki's issuer, under pki/certs, chain-only in pki_int) and the intermediate (pki_int's
+    // issuer, under pki/certs): once each, as the issuer holding the key.
+    const cas = report.inventory.filter((item) => item.certificate?.isCA);
+    assert.deepEqual(cas.map((item) => item.uid.replace(/[0-9a-f-]{36}$/, '<id>')).sort(), [`${vault.address}/v1/pki/issuer/<id>`, `${vault.address}/v1/pki_int/issuer/<id>`]);
+    assert.deepEqual(report.inventory.filter((item) => item.kind === 'key' && item.provider === 'vault-pki').map((item) => `${item.name} ${item.algorithm}`).sort(), ['issuing-key EC-P384', 'root-key RSA-4096']);
     assert.deepEqual(named(report), want());
     await assertEvaluateAccepts(report.inventory, report.sources);
   });
@@ -98,9 +104,12 @@ describe('vault source against a real Vault dev server', () => {
     const { report, code } = await scan(token.auth.client_token);
     const source = report.sources[0]!;
     assert.equal(source.status, 'partial');
-    assert.deepEqual(source.errors.map((error) => error.code), ['vault-permission-denied', 'vault-permission-denied']);
-    assert.ok(source.errors.some((error) => error.message.includes('/v1/pki/certs')));
-    assert.ok(source.errors.some((error) => error.message.includes('/v1/pki_int/certs')));
+    assert.ok(source.errors.every((error) => error.code === 'vault-permission-denied'), JSON.stringify(source.errors));
+    // LIST <pki>/issuers is one of Vault's unauthenticated paths; reading an issuer is not.
+    for (const path of ['/v1/pki/issuer/', '/v1/pki_int/issuer/', '/v1/pki/keys', '/v1/pki_int/keys', '/v1/pki/certs', '/v1/pki_int/certs']) {
+      assert.ok(source.errors.some((error) => error.message.includes(path)), `an error names ${path}`);
+    }
+    assert.equal(source.errors.length, 7, 'one error per refused path: 3 issuers, 2 key lists, 2 certificate lists');
     assert.equal(report.inventory.filter((item) => item.provider === 'vault-transit').length, TRANSIT.length);
     assert.ok(report.findings.some((finding) => finding.ruleId === 'KD-GOV-003'));
     assert.equal(code, 1);

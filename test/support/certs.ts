@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -30,6 +31,19 @@ export interface CertOptions {
   altNames?: string[];
   /** More openssl config sections, for `altNames` that refer to one ("dirName.1=dir", then "[dir]", "CN=x"). */
   extraConfig?: string[];
+  /** More lines of the extensions section ("crlDistributionPoints=URI:http://crl.test/ca.crl"). */
+  extensions?: string[];
+  /** A leaf's extendedKeyUsage value (default serverAuth); null leaves the extension out. */
+  extendedKeyUsage?: string | null;
+  /** An X.509 v1 certificate: no extensions at all (no basicConstraints, SAN or key identifiers). */
+  v1?: boolean;
+  /** Certify the key pair of an earlier certificate instead of generating one (a renewal that keeps its key). */
+  keyFrom?: TestCert;
+  /**
+   * A certificate with an issuer names that issuer's CRL (cRLDistributionPoints), as CA-issued
+   * certificates do (KD-CRT-011 reports one without); false leaves it out.
+   */
+  crl?: boolean;
   issuer?: TestCert;
 }
 
@@ -73,9 +87,12 @@ export function makeCert(dir: string, options: CertOptions): TestCert {
   writeFileSync(path.join(work, 'index.txt'), '');
   writeFileSync(path.join(work, 'serial'), (serial++).toString(16).padStart(4, '0') + '\n');
   const sans = options.sans ?? (options.ca ? [] : [`DNS:${options.cn}`]);
+  const eku = options.extendedKeyUsage === undefined ? 'serverAuth' : options.extendedKeyUsage;
   const extensions = options.ca
     ? ['basicConstraints=critical,CA:TRUE', 'keyUsage=critical,keyCertSign,cRLSign']
-    : ['basicConstraints=CA:FALSE', 'keyUsage=critical,digitalSignature,keyEncipherment', 'extendedKeyUsage=serverAuth'];
+    : ['basicConstraints=CA:FALSE', 'keyUsage=critical,digitalSignature,keyEncipherment', ...(eku ? [`extendedKeyUsage=${eku}`] : [])];
+  if (options.issuer && options.crl !== false) extensions.push(`crlDistributionPoints=URI:http://pki.test/${options.issuer.certPath.replace(/^.*\//, '').replace(/\.pem$/, '')}.crl`);
+  extensions.push(...(options.extensions ?? []));
   if (options.altNames && options.sans) throw new Error('makeCert: give sans or altNames, not both');
   if (options.altNames) extensions.push('subjectAltName=@alt');
   else if (sans.length) extensions.push(`subjectAltName=${sans.join(',')}`);
@@ -84,20 +101,23 @@ export function makeCert(dir: string, options: CertOptions): TestCert {
     [
       '[ca]', 'default_ca=test',
       '[test]', `dir=${work}`, 'database=$dir/index.txt', 'serial=$dir/serial', 'new_certs_dir=$dir/new',
-      'policy=any', 'unique_subject=no', 'copy_extensions=none', 'x509_extensions=ext', 'default_md=sha256',
+      'policy=any', 'unique_subject=no', 'copy_extensions=none', ...(options.v1 ? [] : ['x509_extensions=ext']), 'default_md=sha256',
       '[any]', 'commonName=supplied',
-      '[ext]', ...extensions,
+      ...(options.v1 ? [] : ['[ext]', ...extensions]),
       '[req]', 'distinguished_name=dn', 'prompt=no', '[dn]', `CN=${options.cn}`,
       ...(options.altNames ? ['[alt]', ...options.altNames] : []),
       ...(options.extraConfig ?? []),
     ].join('\n'),
   );
-  const keyPath = path.join(dir, `${name}.key`);
   const certPath = path.join(dir, `${name}.pem`);
-  openssl(['req', '-new', ...keyArgs(options.key ?? 'ec:P-256'), '-nodes', '-keyout', keyPath, '-out', path.join(work, 'req.csr'), '-config', path.join(work, 'ca.cnf')], work);
+  const keyPath = options.keyFrom?.keyPath ?? path.join(dir, `${name}.key`);
+  const keySource = options.keyFrom ? ['-key', keyPath] : [...keyArgs(options.key ?? 'ec:P-256'), '-nodes', '-keyout', keyPath];
+  openssl(['req', '-new', ...keySource, '-out', path.join(work, 'req.csr'), '-config', path.join(work, 'ca.cnf')], work);
   const now = Date.now();
   const notBefore = options.notBefore ?? new Date(now - 86_400_000).toISOString();
-  const notAfter = options.notAfter ?? new Date(now + 90 * 86_400_000).toISOString();
+  // A CA does not issue past its own notAfter by default (KD-CRT-008 reports a certificate that outlives its issuer).
+  const issuerEnd = options.issuer ? new X509Certificate(options.issuer.certPem).validToDate.getTime() : Infinity;
+  const notAfter = options.notAfter ?? new Date(Math.min(now + 90 * 86_400_000, issuerEnd)).toISOString();
   const signer = options.issuer
     ? ['-cert', options.issuer.certPath, '-keyfile', options.issuer.keyPath]
     : ['-selfsign', '-keyfile', keyPath];

@@ -102,7 +102,7 @@ const ROOT = { Sid: 'Enable IAM User Permissions', Effect: 'Allow', Principal: {
 const policy = (...statements: object[]) => JSON.stringify({ Version: '2012-10-17', Statement: [ROOT, ...statements] });
 
 test('key policy: the default policy is neither public nor a separation-of-duties problem', () => {
-  assert.deepEqual(analyseKeyPolicy(policy(), '111122223333'), { public: false, publicPrincipals: [], publicActions: [], publicGrantSource: null, adminAndUse: [] });
+  assert.deepEqual(analyseKeyPolicy(policy(), '111122223333'), { public: false, publicPrincipals: [], publicActions: [], publicGrantSource: null, adminAndUse: [], administrators: [], externalUse: [] });
 });
 
 test('key policy: a wildcard principal is public unless a positive condition pins the caller', () => {

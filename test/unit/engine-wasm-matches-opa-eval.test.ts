@@ -29,7 +29,8 @@ describe('wasm engine and opa eval agree', () => {
   });
   after(() => removeDir(dir));
 
-  for (const profile of ['default', 'public-tls', 'cis-gcp', 'nist-800-57'] as Profile[]) {
+  // pci-dss: the only profile that turns on KD-ACC-004 (access.allowMultiRegion false).
+  for (const profile of ['default', 'public-tls', 'cis-gcp', 'nist-800-57', 'pci-dss'] as Profile[]) {
     test(`profile ${profile}: identical findings, every implemented rule covered`, async () => {
       const loaded = await Promise.all(FIXTURES.map((file) => loadEvidence(file)));
       const items = loaded.flatMap((evidence) => evidence.items);

@@ -43,8 +43,43 @@ describe('PKCS#11 attributes to inventory items', () => {
     assert.equal(item.origin, 'generated');
     assert.equal(item.createdAt, '2026-06-01T00:00:00Z');
     assert.equal(item.expiresAt, null);
-    assert.deepEqual(item.attributes, { extractable: false, sensitive: true, exportable: null, plaintextBackup: null });
+    assert.deepEqual(item.attributes, {
+      extractable: false,
+      sensitive: true,
+      exportable: null,
+      plaintextBackup: null,
+      usages: ['encrypt', 'decrypt'],
+      appliesProtection: true,
+      wrapWithTrusted: null,
+    });
     assert.deepEqual(item.evidence['usage'], ['encrypt', 'decrypt']);
+  });
+
+  test('a key that may only decrypt is legacy use, and CKA_WRAP_WITH_TRUSTED is read', () => {
+    const decryptOnly = keyItem(
+      key(ck.CKO_SECRET_KEY, 'des3', [
+        [ck.CKA_KEY_TYPE, ulong(ck.CKK_DES3)],
+        [ck.CKA_ENCRYPT, FALSE],
+        [ck.CKA_DECRYPT, TRUE],
+        [ck.CKA_WRAP, FALSE],
+        [ck.CKA_UNWRAP, FALSE],
+        [ck.CKA_SIGN, FALSE],
+        [ck.CKA_VERIFY, FALSE],
+        [ck.CKA_DERIVE, FALSE],
+        [ck.CKA_EXTRACTABLE, TRUE],
+        [ck.CKA_SENSITIVE, TRUE],
+        [ck.CKA_WRAP_WITH_TRUSTED, TRUE],
+      ]),
+      ck,
+    );
+    assert.equal(decryptOnly.attributes?.appliesProtection, false);
+    assert.equal(decryptOnly.attributes?.wrapWithTrusted, true);
+    assert.ok(keyAttributes(ck.CKO_SECRET_KEY, ck).includes(ck.CKA_WRAP_WITH_TRUSTED));
+    assert.ok(!keyAttributes(ck.CKO_PUBLIC_KEY, ck).includes(ck.CKA_WRAP_WITH_TRUSTED), 'a public key has no CKA_WRAP_WITH_TRUSTED');
+    // A flag the token did not return may be true: not known to be decrypt-only.
+    const unread = keyItem(key(ck.CKO_SECRET_KEY, 'des3-unread', [[ck.CKA_KEY_TYPE, ulong(ck.CKK_DES3)], [ck.CKA_DECRYPT, TRUE], [ck.CKA_SIGN, FALSE]]), ck);
+    assert.equal(unread.attributes?.appliesProtection, null);
+    assert.equal(unread.attributes?.wrapWithTrusted, null);
   });
 
   test('a private key whose dates the token cannot read takes them from its public half, and says so', () => {

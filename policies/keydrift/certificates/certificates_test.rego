@@ -382,3 +382,397 @@ test_revoked_or_destroyed_endpoint_leaves_are_not_judged_on_trust_and_name if {
 	count(findings_for(object.union(leaf, {"state": "disabled"}), default_settings)) == 0
 	count(findings_for(object.union(leaf, {"state": "destroyed"}), default_settings)) == 0
 }
+
+# --- trust anchors (RFC 5280 6.1): exempt from KD-CRT-003 and KD-CRT-005 ---
+
+long_sha1(certificate) := with_dates(
+	cert({"certificate": object.union({"signatureAlgorithm": "RSA-SHA1"}, certificate)}),
+	now_s - (3000 * day),
+	now_s + (3000 * day),
+)
+
+test_self_signed_v1_root_is_a_trust_anchor if {
+	item := long_sha1({"selfSigned": true, "isCA": false, "version": 1})
+	not "KD-CRT-003" in rules_for(item, default_settings)
+	not "KD-CRT-005" in rules_for(item, default_settings)
+	not "KD-CRT-005" in rules_for(long_sha1({"selfSigned": true, "isCA": false, "version": 2}), default_settings)
+}
+
+test_self_signed_v3_without_ca_is_a_leaf if {
+	rules_for(long_sha1({"selfSigned": true, "isCA": false, "version": 3}), default_settings) == {"KD-CRT-003", "KD-CRT-005"}
+}
+
+test_v1_certificate_issued_by_another_is_no_trust_anchor if {
+	rules_for(long_sha1({"selfSigned": false, "isCA": false, "version": 1}), default_settings) == {"KD-CRT-003", "KD-CRT-005"}
+}
+
+test_self_signed_ca_is_a_trust_anchor_for_validity_too if {
+	count(findings_for(long_sha1({"selfSigned": true, "isCA": true, "version": 3}), default_settings)) == 0
+}
+
+# --- KD-CRT-005 unrecognised signature algorithm ---
+
+test_unknown_signature_algorithm_is_low if {
+	every algorithm in ["UNKNOWN:1.2.156.10197.1.501", "RSA-PSS-UNKNOWN:2.16.840.1.101.3.4.2.8"] {
+		some f in findings_for(cert({"certificate": {"signatureAlgorithm": algorithm}}), default_settings)
+		f.rule == "KD-CRT-005"
+		f.severity == "low"
+		f.evidence.signatureAlgorithm == algorithm
+	}
+}
+
+test_unknown_signature_on_a_trust_anchor_is_exempt if {
+	item := cert({"certificate": {"signatureAlgorithm": "UNKNOWN:1.2.3.4", "selfSigned": true, "isCA": true}})
+	not "KD-CRT-005" in rules_for(item, default_settings)
+}
+
+# --- KD-CRT-002 windows scaled by lifetime ---
+
+scaled := object.union(default_settings, {"expiry": {"warnFraction": 0.3333, "failFraction": 0.1666, "warnFloorDays": 2, "failFloorDays": 1}})
+
+expiry_finding(item, settings) := [f | some f in findings_for(item, settings); f.rule == "KD-CRT-002"]
+
+test_47_day_certificate_warns_from_a_third_of_its_life if {
+	# 47 days of validity, 20 days left: inside the fixed 30 days, outside 16 (ceil(47 * 0.3333))
+	start := now_s - (27 * day)
+	item := with_dates(cert({}), start, (start + (47 * day)) - 1)
+	count(expiry_finding(item, default_settings)) == 1
+	count(expiry_finding(item, scaled)) == 0
+	[f] := expiry_finding(with_dates(cert({}), now_s - (31 * day), (now_s + (16 * day)) - 1), scaled)
+	f.severity == "medium"
+	f.evidence.warnDays == 16
+	f.evidence.failDays == 7
+}
+
+test_90_day_certificate_keeps_the_fixed_windows if {
+	start := now_s - (60 * day)
+	[f] := expiry_finding(with_dates(cert({}), start, (start + (90 * day)) - 1), scaled)
+	f.evidence.warnDays == 30
+	f.evidence.failDays == 7
+}
+
+test_scaled_fail_window_and_floors if {
+	# 30 days of validity, 5 days left: fail window ceil(30 * 0.1666) = 5, high
+	start := now_s - (25 * day)
+	[f] := expiry_finding(with_dates(cert({}), start, (start + (30 * day)) - 1), scaled)
+	f.severity == "high"
+	f.evidence.failDays == 5
+	f.evidence.warnDays == 10
+
+	# 3 days of validity: one third is 1 day, the floors give 2 and 1
+	[g] := expiry_finding(with_dates(cert({}), now_s - day, (now_s + (2 * day)) - 1), scaled)
+	g.evidence.warnDays == 2
+	g.evidence.failDays == 1
+	g.severity == "medium"
+}
+
+# --- relations: certificates compared with each other (KD-CRT-008, -009, -010) ---
+
+full(uid, subject, issuer, overrides) := object.union(
+	{
+		"uid": uid,
+		"kind": "certificate",
+		"provider": "x509-file",
+		"sourceId": "files",
+		"state": "enabled",
+		"tier": null,
+		"keyType": "ec",
+		"keySize": 256,
+		"curve": "P-256",
+		"certificate": {
+			"subject": subject,
+			"issuer": issuer,
+			"serialNumber": concat("", ["serial-", uid]),
+			"notBefore": "2026-10-01T00:00:00Z",
+			"notAfter": "2026-12-30T00:00:00Z",
+			"signatureAlgorithm": "ECDSA-SHA256",
+			"selfSigned": subject == issuer,
+			"isCA": false,
+			"sans": [],
+			"version": 3,
+			"subjectKeyId": null,
+			"authorityKeyId": null,
+		},
+		"evidence": {"file": concat("", [uid, ".pem"])},
+		"_t": {"notBefore": now_s - (31 * day), "notAfter": now_s + (59 * day)},
+	},
+	overrides,
+)
+
+ca_cert(uid, subject, issuer, not_after_s, overrides) := full(uid, subject, issuer, object.union(
+	{"certificate": {"isCA": true, "notAfter": concat("", ["end-of-", uid])}, "_t": {"notBefore": now_s - (900 * day), "notAfter": not_after_s}},
+	overrides,
+))
+
+leaf_of(uid, issuer, not_after_s, overrides) := full(uid, concat("", ["CN=", uid]), issuer, object.union(
+	{"certificate": {"sans": [concat("", ["DNS:", uid])]}, "_t": {"notAfter": not_after_s}},
+	overrides,
+))
+
+findings_in(items, settings) := found if {
+	found := main.findings with input as {"now_s": now_s, "items": items, "sources": []}
+		with data.settings as settings
+		with data.tierSettings as {}
+}
+
+rule_uids(items, rule) := {f.uid | some f in findings_in(items, default_settings); f.rule == rule}
+
+# KD-CRT-008 outlives its issuer
+
+test_leaf_outliving_its_issuer_fires if {
+	ca := ca_cert("int", "CN=Int", "CN=Root", now_s + (40 * day), {})
+	leaf := leaf_of("app", "CN=Int", now_s + (100 * day), {})
+	[f] := [f | some f in findings_in([ca, leaf], default_settings); f.rule == "KD-CRT-008"]
+	f.uid == "app"
+	f.severity == "medium"
+	f.evidence == {"notAfter": "2026-12-30T00:00:00Z", "issuer": "CN=Int", "issuerNotAfter": "end-of-int", "daysBeyondIssuer": 60}
+}
+
+test_the_latest_issuer_copy_counts if {
+	old := ca_cert("int-old", "CN=Int", "CN=Root", now_s + (40 * day), {})
+	renewed := ca_cert("int-new", "CN=Int", "CN=Root", now_s + (400 * day), {})
+	leaf := leaf_of("app", "CN=Int", now_s + (100 * day), {})
+	count(rule_uids([old, renewed, leaf], "KD-CRT-008")) == 0
+	rule_uids([old, leaf], "KD-CRT-008") == {"app"}
+}
+
+test_issuer_must_match_key_id_and_be_a_ca if {
+	leaf := leaf_of("app", "CN=Int", now_s + (100 * day), {"certificate": {"authorityKeyId": "aa"}})
+	other_key := ca_cert("int", "CN=Int", "CN=Root", now_s + (40 * day), {"certificate": {"subjectKeyId": "bb"}})
+	count(rule_uids([other_key, leaf], "KD-CRT-008")) == 0
+	same_key := ca_cert("int", "CN=Int", "CN=Root", now_s + (40 * day), {"certificate": {"subjectKeyId": "aa"}})
+	rule_uids([same_key, leaf], "KD-CRT-008") == {"app"}
+	not_a_ca := full("int", "CN=Int", "CN=Root", {"_t": {"notAfter": now_s + (40 * day)}})
+	count(rule_uids([not_a_ca, leaf], "KD-CRT-008")) == 0
+}
+
+test_a_v1_root_can_be_the_outlived_issuer if {
+	root := full("root", "CN=Root", "CN=Root", {"certificate": {"version": 1, "selfSigned": true}, "_t": {"notAfter": now_s + (10 * day)}})
+	leaf := leaf_of("app", "CN=Root", now_s + (100 * day), {})
+	rule_uids([root, leaf], "KD-CRT-008") == {"app"}
+}
+
+test_expired_anchors_or_unknown_issuers_are_not_judged if {
+	ca := ca_cert("int", "CN=Int", "CN=Root", now_s + (40 * day), {})
+	expired_leaf := leaf_of("app", "CN=Int", now_s - day, {})
+	count(rule_uids([ca, expired_leaf], "KD-CRT-008")) == 0
+	count(rule_uids([leaf_of("app", "CN=Int", now_s + (100 * day), {})], "KD-CRT-008")) == 0
+	undated := ca_cert("int", "CN=Int", "CN=Root", null, {})
+	count(rule_uids([undated, leaf_of("app", "CN=Int", now_s + (100 * day), {})], "KD-CRT-008")) == 0
+}
+
+test_the_engine_index_is_used_when_given if {
+	leaf := leaf_of("app", "CN=Int", now_s + (100 * day), {})
+	summary := {
+		"uid": "int-elsewhere", "state": "enabled", "subject": "CN=Int", "issuer": "CN=Root",
+		"serialNumber": "1", "notBefore": "2024-01-01T00:00:00Z", "notBefore_s": 1704067200,
+		"notAfter": "2026-12-01T00:00:00Z", "notAfter_s": now_s + (30 * day),
+		"selfSigned": false, "isCA": true, "version": 3, "subjectKeyId": null, "sans": [],
+	}
+	found := main.findings with input as {"now_s": now_s, "items": [leaf], "sources": []}
+		with data.settings as default_settings
+		with data.tierSettings as {}
+		with data.certificateIndex as {"issuers": {"CN=Int": [summary]}, "publicKeys": {}, "chains": {}}
+	some f in found
+	f.rule == "KD-CRT-008"
+	f.evidence.issuerNotAfter == "2026-12-01T00:00:00Z"
+}
+
+# KD-CRT-009 chain delivered without the leaf's issuer
+
+served(uid, subject, issuer, index, overrides) := full(uid, subject, issuer, object.union(
+	{"provider": "tls-endpoint", "sourceId": "edge", "evidence": {"endpoint": "shop.test:443", "chainIndex": index, "chainLength": 2}},
+	overrides,
+))
+
+test_endpoint_serving_only_its_leaf_is_incomplete if {
+	leaf := served("leaf", "CN=shop.test", "CN=Int", 0, {"evidence": {"chainLength": 1}})
+	[f] := [f | some f in findings_in([leaf], default_settings); f.rule == "KD-CRT-009"]
+	f.severity == "high"
+	f.evidence == {"issuer": "CN=Int", "chain": "tls-endpoint", "chainLength": 1}
+}
+
+test_endpoint_serving_its_intermediate_is_complete if {
+	leaf := served("leaf", "CN=shop.test", "CN=Int", 0, {})
+	intermediate := served("int", "CN=Int", "CN=Root", 1, {"certificate": {"isCA": true}})
+	count(rule_uids([leaf, intermediate], "KD-CRT-009")) == 0
+
+	# an intermediate of another endpoint does not complete this one
+	elsewhere := object.union(intermediate, {"evidence": {"endpoint": "other.test:443"}})
+	rule_uids([leaf, elsewhere], "KD-CRT-009") == {"leaf"}
+}
+
+test_kd_crt_006_incomplete_is_not_repeated if {
+	trust := {"store": "system", "caFile": null, "verified": false, "error": "UNABLE_TO_VERIFY_LEAF_SIGNATURE"}
+	leaf := served("leaf", "CN=shop.test", "CN=Int", 0, {"evidence": {"trust": trust}})
+	rules := {f.rule | some f in findings_in([leaf], default_settings)}
+	"KD-CRT-006" in rules
+	not "KD-CRT-009" in rules
+	untrusted_root := object.union(leaf, {"evidence": {"trust": {"error": "SELF_SIGNED_CERT_IN_CHAIN"}}})
+	rule_uids([untrusted_root], "KD-CRT-009") == {"leaf"}
+}
+
+test_file_bundle_with_the_wrong_intermediate_is_incomplete if {
+	leaf := full("leaf", "CN=pay.test", "CN=Int 3", {"evidence": {"file": "bundle.pem"}})
+	other := full("int2", "CN=Int 2", "CN=Root", {"certificate": {"isCA": true}, "evidence": {"file": "bundle.pem"}})
+	[f] := [f | some f in findings_in([leaf, other], default_settings); f.rule == "KD-CRT-009"]
+	f.uid == "leaf"
+	f.severity == "medium"
+	f.evidence == {"issuer": "CN=Int 3", "chain": "file", "chainLength": 2}
+}
+
+test_single_certificate_files_cas_and_self_signed_are_not_judged if {
+	count(rule_uids([full("leaf", "CN=pay.test", "CN=Int 3", {})], "KD-CRT-009")) == 0
+	ca := in_bundle(full("ca", "CN=Int 3", "CN=Root", {"certificate": {"isCA": true}}))
+	self_signed := in_bundle(full("self", "CN=self.test", "CN=self.test", {}))
+	count(rule_uids([ca, self_signed], "KD-CRT-009")) == 0
+	bag := [in_bundle(full("a", "CN=a.test", "CN=Int 3", {})), in_bundle(full("b", "CN=b.test", "CN=Int 3", {}))]
+	count(rule_uids(bag, "KD-CRT-009")) == 0
+	no_file := full("leaf", "CN=pay.test", "CN=Int 3", {"evidence": {"file": null}})
+	count(rule_uids([no_file, object.union(no_file, {"uid": "leaf2"})], "KD-CRT-009")) == 0
+}
+
+in_bundle(item) := object.union(item, {"evidence": {"file": "bundle.pem"}})
+
+# KD-CRT-010 key pair reused at renewal
+
+renewal(uid, not_before_s, key, overrides) := full(uid, "CN=www.test", "CN=Int", object.union(
+	{
+		"certificate": {"sans": ["DNS:www.test", "DNS:test"], "publicKeySha256": key, "notBefore": concat("", ["start-", uid])},
+		"_t": {"notBefore": not_before_s, "notAfter": not_before_s + (90 * day)},
+	},
+	overrides,
+))
+
+test_renewal_on_the_same_key_fires_on_the_later_certificate if {
+	first := renewal("first", now_s - (80 * day), "k1", {})
+	second := renewal("second", now_s - (20 * day), "k1", {"certificate": {"sans": ["DNS:test", "DNS:www.test"]}})
+	third := renewal("third", now_s - day, "k1", {})
+	found := [f | some f in findings_in([first, second, third], default_settings); f.rule == "KD-CRT-010"]
+	{f.uid | some f in found} == {"second", "third"}
+	some f in found
+	f.uid == "third"
+	f.severity == "low"
+	f.evidence == {"publicKeySha256": "k1", "previousSerialNumber": "serial-second", "previousNotBefore": "start-second", "earlierCertificates": 2}
+}
+
+test_same_second_renewals_are_ordered_by_serial if {
+	a := renewal("a", now_s - day, "k1", {})
+	b := renewal("b", now_s - day, "k1", {})
+	rule_uids([a, b], "KD-CRT-010") == {"b"}
+}
+
+test_other_names_same_serial_new_key_or_cas_are_not_renewals if {
+	first := renewal("first", now_s - (80 * day), "k1", {})
+	other_names := renewal("multi", now_s - day, "k1", {"certificate": {"sans": ["DNS:www.test"]}})
+	other_subject := renewal("subj", now_s - day, "k1", {"certificate": {"subject": "CN=other"}})
+	same_cert := renewal("copy", now_s - day, "k1", {"certificate": {"serialNumber": "serial-first"}})
+	new_key := renewal("rekeyed", now_s - day, "k2", {})
+	count(rule_uids([first, other_names, other_subject, same_cert, new_key], "KD-CRT-010")) == 0
+	ca := renewal("ca", now_s - day, "k1", {"certificate": {"isCA": true}})
+	expired := renewal("gone", now_s - (50 * day), "k1", {"_t": {"notAfter": now_s - day}})
+	count(rule_uids([first, ca, expired], "KD-CRT-010")) == 0
+	undated := renewal("undated", now_s - (80 * day), "k1", {"_t": {"notBefore": null}})
+	count(rule_uids([undated, renewal("third", now_s - day, "k1", {})], "KD-CRT-010")) == 0
+}
+
+# --- KD-CRT-011 no revocation pointer ---
+
+issued(overrides) := full("leaf", "CN=leaf.test", "CN=Int", object.union(
+	{"certificate": {"crlDistributionPoints": [], "ocspUrls": [], "noRevocationAvailable": false}},
+	overrides,
+))
+
+# The subordinate CA that issued it, and the root above.
+subordinate := ca_cert("int", "CN=Int", "CN=Root", now_s + (900 * day), {})
+
+test_no_crl_and_no_ocsp_fires if {
+	[f] := [f | some f in findings_in([subordinate, issued({})], default_settings); f.rule == "KD-CRT-011"]
+	f.uid == "leaf"
+	f.severity == "medium"
+	f.evidence == {"issuer": "CN=Int"}
+}
+
+test_only_leaves_of_a_known_subordinate_ca_are_judged if {
+	count(rule_uids([issued({})], "KD-CRT-011")) == 0
+	root := ca_cert("int", "CN=Int", "CN=Int", now_s + (900 * day), {"certificate": {"selfSigned": true}})
+	count(rule_uids([root, issued({})], "KD-CRT-011")) == 0
+	count(rule_uids([subordinate, issued({"certificate": {"isCA": true}})], "KD-CRT-011")) == 0
+}
+
+test_any_pointer_or_no_rev_avail_passes if {
+	count(rule_uids([subordinate, issued({"certificate": {"crlDistributionPoints": ["http://crl.test/int.crl"]}})], "KD-CRT-011")) == 0
+	count(rule_uids([subordinate, issued({"certificate": {"ocspUrls": ["http://ocsp.test"]}})], "KD-CRT-011")) == 0
+	count(rule_uids([subordinate, issued({"certificate": {"noRevocationAvailable": true}})], "KD-CRT-011")) == 0
+	count(rule_uids([subordinate, issued({"_t": {"notAfter": now_s - 1}})], "KD-CRT-011")) == 0
+	count(rule_uids([subordinate, full("leaf", "CN=leaf.test", "CN=Int", {})], "KD-CRT-011")) == 0
+}
+
+test_short_lived_subscriber_certificates_are_exempt if {
+	# from 2026-03-15: at most 7 days (604,800 s)
+	seven := issued({"_t": {"notBefore": now_s - day, "notAfter": (now_s + (6 * day)) - 1}})
+	count(rule_uids([subordinate, seven], "KD-CRT-011")) == 0
+	eight := issued({"_t": {"notBefore": now_s - day, "notAfter": now_s + (6 * day)}})
+	rule_uids([subordinate, eight], "KD-CRT-011") == {"leaf"}
+
+	# 2024-03-15 to 2026-03-15: at most 10 days; before 2024-03-15 no exemption
+	start := 1767225600
+	short_2026 := issued({"_t": {"notBefore": start, "notAfter": (start + (10 * day)) - 1}})
+	certificates.short_lived(short_2026)
+	not certificates.short_lived(object.union(short_2026, {"_t": {"notBefore": 1704067200, "notAfter": 1704067200 + (5 * day)}}))
+	not certificates.short_lived(issued({"certificate": {"isCA": true}, "_t": {"notBefore": now_s - day, "notAfter": now_s + day}}))
+}
+
+# --- KD-CRT-012 wildcard, KD-CRT-013 CN-only ---
+
+named(sans, common_name, eku) := full("leaf", "CN=x", "CN=Int", {"certificate": {"sans": sans, "commonName": common_name, "extendedKeyUsage": eku}})
+
+test_wildcard_san_fires if {
+	[f] := [f | some f in findings_in([named(["DNS:*.example.test", "DNS:example.test"], "example.test", null)], default_settings); f.rule == "KD-CRT-012"]
+	f.severity == "low"
+	f.evidence.wildcardNames == ["*.example.test"]
+}
+
+test_wildcard_common_name_counts_only_without_dns_names if {
+	[f] := [f | some f in findings_in([named([], "*.corp.test", null)], default_settings); f.rule == "KD-CRT-012"]
+	f.evidence.wildcardNames == ["*.corp.test"]
+	count(rule_uids([named(["DNS:www.corp.test"], "*.corp.test", null)], "KD-CRT-012")) == 0
+	count(rule_uids([named([], "www.corp.test", null)], "KD-CRT-012")) == 0
+	ca := full("ca", "CN=*.x", "CN=Root", {"certificate": {"isCA": true, "sans": ["DNS:*.x.test"]}})
+	count(rule_uids([ca], "KD-CRT-012")) == 0
+}
+
+test_cn_only_server_certificate_fires if {
+	[f] := [f | some f in findings_in([named([], "legacy.test", null)], default_settings); f.rule == "KD-CRT-013"]
+	f.severity == "medium"
+	f.evidence == {"commonName": "legacy.test"}
+	rule_uids([named(["email:ops@test"], "legacy.test", ["1.3.6.1.5.5.7.3.1"])], "KD-CRT-013") == {"leaf"}
+	rule_uids([named([], "legacy.test", ["2.5.29.37.0"])], "KD-CRT-013") == {"leaf"}
+}
+
+test_names_in_sans_client_certificates_and_unknowns_pass if {
+	count(rule_uids([named(["DNS:legacy.test"], "legacy.test", null)], "KD-CRT-013")) == 0
+	count(rule_uids([named(["IP Address:10.0.0.5"], "10.0.0.5", null)], "KD-CRT-013")) == 0
+	count(rule_uids([named([], "svc-account-7", ["1.3.6.1.5.5.7.3.2"])], "KD-CRT-013")) == 0
+	count(rule_uids([named([], null, null)], "KD-CRT-013")) == 0
+	count(rule_uids([full("leaf", "CN=x", "CN=Int", {"certificate": {"commonName": "legacy.test"}})], "KD-CRT-013")) == 0
+	anchor := full("root", "CN=Root", "CN=Root", {"certificate": {"version": 1, "commonName": "Root", "extendedKeyUsage": null}})
+	count(rule_uids([anchor], "KD-CRT-013")) == 0
+}
+
+# --- KD-CRT-014 curves ---
+
+br_curves := object.union(default_settings, {"certificates": {"allowedCurves": ["P-256", "P-384", "P-521"]}})
+
+test_curves_outside_the_list_fire_only_when_a_list_is_set if {
+	every curve in ["secp256k1", "Ed25519"] {
+		item := cert({"curve": curve})
+		some f in findings_for(item, br_curves)
+		f.rule == "KD-CRT-014"
+		f.severity == "medium"
+		f.evidence == {"curve": curve, "allowedCurves": ["P-256", "P-384", "P-521"]}
+		not "KD-CRT-014" in rules_for(item, default_settings)
+	}
+	not "KD-CRT-014" in rules_for(cert({"curve": "P-384"}), br_curves)
+	not "KD-CRT-014" in rules_for(cert({"keyType": "rsa", "curve": null}), br_curves)
+}

@@ -54,3 +54,28 @@ test_public_key_objects_are_not_secrets if {
 	item := testing.key({"provider": "pkcs11", "evidence": {"class": "CKO_PUBLIC_KEY"}, "attributes": {"extractable": true, "sensitive": false, "exportable": null, "plaintextBackup": null}})
 	not "KD-HSM-001" in testing.rules(item)
 }
+
+# --- KD-HSM-001 level wrapped-only (PCI DSS 3.6.1.2: encrypted under a key-encrypting key) ---
+
+wrapped(overrides) := testing.key({"provider": "pkcs11", "attributes": object.union(
+	{"extractable": true, "sensitive": true, "exportable": null, "plaintextBackup": null, "wrapWithTrusted": true},
+	overrides,
+)})
+
+test_a_key_that_leaves_only_under_a_trusted_wrapping_key_is_low if {
+	f := testing.finding(wrapped({}), "KD-HSM-001")
+	f.severity == "low"
+	f.evidence.attribute == "extractable"
+	f.evidence.wrapWithTrusted == true
+}
+
+test_any_wrapping_key_or_a_readable_value_stays_high if {
+	testing.finding(wrapped({"wrapWithTrusted": false}), "KD-HSM-001").severity == "high"
+	testing.finding(wrapped({"wrapWithTrusted": null}), "KD-HSM-001").severity == "high"
+	testing.finding(wrapped({"sensitive": false}), "KD-HSM-001").severity == "high"
+	testing.finding(wrapped({"sensitive": null}), "KD-HSM-001").severity == "high"
+	testing.finding(wrapped({"plaintextBackup": true}), "KD-HSM-001").severity == "high"
+	f := testing.finding(testing.key({"attributes": {"extractable": true, "sensitive": true, "exportable": null, "plaintextBackup": null}}), "KD-HSM-001")
+	f.severity == "high"
+	f.evidence.wrapWithTrusted == null
+}

@@ -14,6 +14,13 @@ test_disabled_longer_than_limit_fires if {
 	f.evidence.disabledDays == 90
 }
 
+test_disabled_since_source_comes_from_the_item_evidence if {
+	since := now_s - (120 * day)
+	from_trail := testing.key({"state": "disabled", "stateSince": "2026-07-04T00:00:00Z", "evidence": {"stateSinceSource": "cloudtrail"}, "_t": {"stateSince": since}})
+	testing.finding(from_trail, "KD-RET-001").evidence.disabledSinceSource == "cloudtrail"
+	testing.finding(testing.key({"state": "disabled", "_t": {"stateSince": since}}), "KD-RET-001").evidence.disabledSinceSource == null
+}
+
 test_disabled_exactly_limit_or_unknown_since_does_not_fire if {
 	not "KD-RET-001" in testing.rules(testing.key({"state": "disabled", "_t": {"stateSince": now_s - (90 * day)}}))
 	not "KD-RET-001" in testing.rules(testing.key({"state": "disabled", "_t": {"stateSince": null}}))
@@ -44,9 +51,72 @@ test_no_or_false_legal_hold_does_not_fire if {
 	not "KD-RET-002" in testing.rules(testing.key({"tags": {"legal-hold": "yes"}}))
 }
 
+test_only_the_listed_values_mean_no_hold if {
+	every value in ["off", "OFF", "None", "released", " no ", "Released "] {
+		not "KD-RET-002" in testing.rules(testing.key({"state": "pending-deletion", "tags": {"legal-hold": value}}))
+	}
+	every value in ["yes", "true", "on", "1", "case-1234", "2027-01-31", "hold until released"] {
+		"KD-RET-002" in testing.rules(testing.key({"state": "pending-deletion", "tags": {"legal-hold": value}}))
+	}
+}
+
 test_legal_hold_tag_name_is_a_setting if {
 	settings := testing.with_settings({"retirement": {"legalHoldTag": "LegalHold"}})
 	"KD-RET-002" in testing.rules_with(testing.key({"state": "pending-deletion", "tags": {"LegalHold": "1"}}), settings)
+}
+
+# --- KD-RET-006 deletion scheduled, no legal hold ---
+
+pending(overrides) := testing.key(object.union(
+	{"state": "pending-deletion", "deletion": {"scheduledFor": "2026-11-08T00:00:00Z"}, "_t": {"deletionScheduledFor": now_s + (7 * day)}},
+	overrides,
+))
+
+test_unreferenced_key_pending_deletion_is_low if {
+	f := testing.finding(pending({}), "KD-RET-006")
+	f.severity == "low"
+	f.evidence == {"scheduledFor": "2026-11-08T00:00:00Z", "daysLeft": 7, "aliases": 0, "grants": 0, "referenced": false}
+	testing.finding(pending({"tags": {"legal-hold": "released"}}), "KD-RET-006").severity == "low"
+}
+
+test_a_key_an_alias_or_grant_still_points_at_is_high if {
+	by_alias := testing.finding(pending({"evidence": {"aliases": ["alias/orders"]}}), "KD-RET-006")
+	by_alias.severity == "high"
+	by_alias.evidence.aliases == 1
+	by_alias.evidence.referenced == true
+	by_grant := testing.finding(pending({"evidence": {"aliases": [], "grantCount": 2}}), "KD-RET-006")
+	by_grant.severity == "high"
+	by_grant.evidence.grants == 2
+}
+
+test_grants_not_collected_do_not_count_as_a_reference if {
+	f := testing.finding(pending({"evidence": {"grantsCollected": false}}), "KD-RET-006")
+	f.severity == "low"
+	f.evidence.grants == null
+	testing.finding(pending({"evidence": {"grantCount": null}}), "KD-RET-006").evidence.grants == 0
+}
+
+test_held_keys_are_ret_002_never_ret_006 if {
+	item := pending({"tags": {"legal-hold": "case-1234"}, "evidence": {"aliases": ["alias/ledger"]}})
+	"KD-RET-002" in testing.rules(item)
+	not "KD-RET-006" in testing.rules(item)
+}
+
+test_a_version_scheduled_on_an_enabled_key_counts_with_its_date if {
+	item := testing.key({"deletion": {"scheduledFor": "2026-12-01T00:00:00Z"}, "_t": {"deletionScheduledFor": now_s + (30 * day)}})
+	testing.finding(item, "KD-RET-006").evidence.daysLeft == 30
+}
+
+test_pending_deletion_without_a_date_has_no_days_left if {
+	f := testing.finding(testing.key({"state": "pending-deletion"}), "KD-RET-006")
+	f.evidence.scheduledFor == null
+	f.evidence.daysLeft == null
+}
+
+test_keys_with_nothing_scheduled_or_provider_managed_are_not_judged if {
+	not "KD-RET-006" in testing.rules(testing.key({}))
+	not "KD-RET-006" in testing.rules(testing.key({"state": "disabled"}))
+	not "KD-RET-006" in testing.rules(pending({"managedBy": "provider"}))
 }
 
 # --- KD-RET-003 old versions still decrypt ---
@@ -125,4 +195,29 @@ test_material_expiring_at_this_second_is_not_expired if {
 	item := testing.key({"expiresAt": "2026-11-01T00:00:00Z", "_t": {"expiresAt": now_s}})
 	not "KD-RET-005" in testing.rules(item)
 	testing.finding(item, "KD-RET-004").severity == "high"
+}
+
+# --- KD-RET-007 unusable after the imported material expired ---
+
+test_unavailable_key_whose_material_expired_is_high if {
+	item := testing.key({"state": "unavailable", "origin": "imported", "expiresAt": "2026-10-27T00:00:00Z", "evidence": {"KeyState": "PendingImport"}, "_t": {"expiresAt": now_s - (5 * day)}})
+	f := testing.finding(item, "KD-RET-007")
+	f.severity == "high"
+	f.evidence == {"expiresAt": "2026-10-27T00:00:00Z", "daysExpired": 5, "state": "unavailable", "providerState": "PendingImport", "expiresAtSource": "provider"}
+	not "KD-RET-005" in testing.rules(item)
+}
+
+test_expiry_carried_from_the_baseline_says_so if {
+	item := testing.key({"state": "unavailable", "expiresAt": "2026-10-27T00:00:00Z", "evidence": {"expiresAtSource": "baseline"}, "_t": {"expiresAt": now_s - (5 * day)}})
+	f := testing.finding(item, "KD-RET-007")
+	f.evidence.expiresAtSource == "baseline"
+	f.evidence.providerState == null
+}
+
+test_unavailable_key_without_a_past_expiry_is_not_ret_007 if {
+	not "KD-RET-007" in testing.rules(testing.key({"state": "unavailable", "_t": {"expiresAt": null}}))
+	not "KD-RET-007" in testing.rules(testing.key({"state": "unavailable", "_t": {"expiresAt": now_s}}))
+	not "KD-RET-007" in testing.rules(testing.key({"state": "unavailable", "_t": {"expiresAt": now_s + day}}))
+	not "KD-RET-007" in testing.rules(testing.key({"state": "disabled", "_t": {"expiresAt": now_s - day}}))
+	not "KD-RET-007" in testing.rules(testing.key({"state": "unavailable", "managedBy": "provider", "_t": {"expiresAt": now_s - day}}))
 }

@@ -8,10 +8,28 @@ now_s := testing.now_s
 
 # --- KD-ROT-001 rotation off ---
 
+# Rotated 100 days ago: still within the 365-day cryptoperiod, so the gap is medium (AWS Security
+# Hub KMS.4); once the material outlives the cryptoperiod the key is used beyond it: high.
 test_rotation_off_fires if {
 	f := testing.finding(testing.key({"rotation": {"automatic": false}}), "KD-ROT-001")
-	f.severity == "high"
+	f.severity == "medium"
 	f.evidence.rotationAutomatic == false
+	f.evidence.maxDays == 365
+}
+
+test_rotation_off_on_material_beyond_the_cryptoperiod_is_high if {
+	stale := testing.key({"rotation": {"automatic": false, "lastRotatedAt": null}, "_t": {"lastRotatedAt": null}})
+	testing.finding(stale, "KD-ROT-001").severity == "high"
+	"KD-ROT-003" in testing.rules(stale)
+
+	# Exactly max + grace days old is still within: medium.
+	edge := testing.key({"rotation": {"automatic": false}, "_t": {"lastRotatedAt": now_s - (372 * day)}})
+	testing.finding(edge, "KD-ROT-001").severity == "medium"
+}
+
+test_rotation_off_with_unknown_material_age_is_high if {
+	unknown := testing.key({"rotation": {"automatic": false, "lastRotatedAt": null}, "createdAt": null, "_t": {"lastRotatedAt": null, "createdAt": null}})
+	testing.finding(unknown, "KD-ROT-001").severity == "high"
 }
 
 test_rotation_unknown_is_not_off if {
@@ -127,6 +145,7 @@ test_overdue_rotation_fires if {
 	f := testing.finding(testing.key({"_t": {"nextRotationAt": (now_s - (7 * day)) - 1}}), "KD-ROT-004")
 	f.severity == "high"
 	f.evidence.overdueDays == 7
+	f.evidence.maxDays == 365
 }
 
 test_overdue_within_grace_does_not_fire if {
@@ -136,4 +155,55 @@ test_overdue_within_grace_does_not_fire if {
 test_next_rotation_unknown_or_rotation_off_is_not_judged if {
 	not "KD-ROT-004" in testing.rules(testing.key({"_t": {"nextRotationAt": null}}))
 	not "KD-ROT-004" in testing.rules(testing.key({"rotation": {"automatic": false}, "_t": {"nextRotationAt": now_s - (30 * day)}}))
+}
+
+# --- rotation.scopedMaxDays (profile cis-gcp: 90 days for Cloud KMS symmetric encryption keys) ---
+
+cis_gcp := testing.with_settings({"rotation": {"scopedMaxDays": [{"provider": ["gcp-kms"], "purpose": ["encrypt"], "keyType": ["symmetric"], "maxDays": 90}]}})
+
+gcp_key(overrides) := testing.key(object.union({"provider": "gcp-kms", "uid": "projects/p/locations/l/keyRings/r/cryptoKeys/k"}, overrides))
+
+test_a_scoped_entry_holds_only_the_keys_it_names if {
+	f := [f | some f in testing.run([gcp_key({})], cis_gcp, {}); f.rule == "KD-ROT-003"][0]
+	f.evidence.maxDays == 90
+	f.evidence.maxDaysFrom == "rotation.scopedMaxDays"
+	g := [f | some f in testing.run([gcp_key({"rotation": {"periodDays": 100}})], cis_gcp, {}); f.rule == "KD-ROT-002"][0]
+	g.evidence.maxDays == 90
+	not "KD-ROT-003" in testing.rules_with(testing.key({}), cis_gcp)
+	asymmetric := gcp_key({"algorithm": "RSA-2048", "keyType": "rsa", "keySize": 2048})
+	not "KD-ROT-003" in testing.rules_with(asymmetric, cis_gcp)
+	mac := gcp_key({"algorithm": "HMAC-SHA256", "keyType": "hmac", "purpose": "mac"})
+	not "KD-ROT-003" in testing.rules_with(mac, cis_gcp)
+	pqc := gcp_key({"algorithm": "ML-DSA-65", "keyType": "pqc", "keySize": null, "purpose": "sign"})
+	not "KD-ROT-003" in testing.rules_with(pqc, cis_gcp)
+}
+
+test_the_strictest_matching_entry_wins_over_purpose_and_max_days if {
+	settings := testing.with_settings({"rotation": {
+		"purposeMaxDays": {"encrypt": 30},
+		"scopedMaxDays": [{"keyType": ["symmetric"], "maxDays": 200}, {"purpose": ["encrypt", "wrap"], "maxDays": 150}],
+	}})
+	f := [f | some f in testing.run([testing.key({"rotation": {"periodDays": 180}})], settings, {}); f.rule == "KD-ROT-002"][0]
+	f.evidence.maxDays == 150
+	f.evidence.maxDaysFrom == "rotation.scopedMaxDays"
+	purpose_only := testing.with_settings({"rotation": {"purposeMaxDays": {"encrypt": 30}}})
+	g := [f | some f in testing.run([testing.key({"rotation": {"periodDays": 180}})], purpose_only, {}); f.rule == "KD-ROT-002"][0]
+	g.evidence.maxDaysFrom == "rotation.purposeMaxDays.encrypt"
+	h := testing.finding(testing.key({"rotation": {"periodDays": 400}}), "KD-ROT-002")
+	h.evidence.maxDaysFrom == "rotation.maxDays"
+}
+
+test_settings_without_a_scoped_table_read_as_none if {
+	bare := json.remove(testing.default_settings, ["rotation/scopedMaxDays"])
+	testing.finding(testing.key({"rotation": {"periodDays": 400}}), "KD-ROT-002").evidence.maxDays == 365
+	"KD-ROT-002" in testing.rules_with(testing.key({"rotation": {"periodDays": 400}}), bare)
+}
+
+test_rotation_off_uses_the_scoped_cryptoperiod_for_its_level if {
+	# 100 days since rotation: within 365, beyond 90 + 7 for a Cloud KMS symmetric key under cis-gcp.
+	off := gcp_key({"rotation": {"automatic": false}})
+	f := [f | some f in testing.run([off], cis_gcp, {}); f.rule == "KD-ROT-001"][0]
+	f.severity == "high"
+	f.evidence.maxDays == 90
+	testing.finding(off, "KD-ROT-001").severity == "medium"
 }

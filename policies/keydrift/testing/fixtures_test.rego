@@ -10,12 +10,16 @@ now_s := 1793491200
 day := 86400
 
 default_settings := {
-	"rotation": {"maxDays": 365, "graceDays": 7, "purposeMaxDays": {}},
+	"rotation": {"maxDays": 365, "graceDays": 7, "purposeMaxDays": {}, "scopedMaxDays": []},
 	"algorithms": {
 		"denied": ["DES", "3DES", "RC4", "HMAC-SHA1", "HMAC-MD5"],
 		"minBits": {"rsa": 2048, "ec": 256, "symmetric": 128, "hmac": 256},
+		"minBitsSchedule": [{"from": "2031-01-01", "from_s": 1924992000, "minBits": {"rsa": 3072, "ec": 256, "symmetric": 128, "hmac": 128}}],
+		"secrecyYears": null,
+		"deprecatedUntil": [{"algorithm": "HMAC-SHA1", "until": "2030-12-31"}],
+		"deprecatedUntil_s": {"HMAC-SHA1": 1924991999},
 	},
-	"pqc": {"deadline": "2030-12-31", "deadline_s": 1924991999},
+	"pqc": {"deadline": "2030-12-31", "deadline_s": 1924991999, "disallowedAfter": null, "disallowedAfter_s": null},
 	"retirement": {"disabledMaxDays": 90, "legalHoldTag": "legal-hold", "oldVersionMaxDays": 90},
 	"expiry": {"warnDays": 30, "failDays": 7},
 	"certificates": {"maxValidityDays": 398, "weakSignatureHashes": ["MD2", "MD5", "SHA1"], "validitySchedule": []},

@@ -1,10 +1,11 @@
+import { assignTier } from '../../collectors/tiers.ts';
 import { effectivePolicy, type EffectivePolicy } from '../../config/settings.ts';
 import type { FailOn } from '../../model/severity.ts';
 import { loadEvidence, InventoryFileError } from '../../inventory/file.ts';
 import { evaluateEvidence } from '../../pipeline.ts';
 import { displayPath } from '../../util/paths.ts';
 import { COMMON_HELP, COMMON_OPTIONS, loggerFor, parse, parseFailOn, parseNow, UsageError } from '../options.ts';
-import { applyBaseline, configDigest, optionalConfig, outputChoice, writeAndSummarise } from './shared.ts';
+import { applyBaseline, baselineOption, configDigest, optionalConfig, outputChoice, withFirstSeen, writeAndSummarise } from './shared.ts';
 import { help } from './scan.ts';
 import type { Logger } from '../../model/logger.ts';
 
@@ -13,6 +14,8 @@ export const EVALUATE_HELP = `Usage: keydrift evaluate --inventory FILE [options
 Evaluate a saved inventory (from "keydrift inventory") or a JSON report's inventory, with no network.
 With a JSON report and no --config, the policy recorded in the report is used, so
 "keydrift evaluate --inventory reports/keydrift.json --now <its scan.now>" re-derives its findings.
+With a config, its "tiers" re-assign every item's tier as "keydrift scan" would (an item no rule
+matches then has none); a config without "tiers" keeps the tiers the items were saved with.
 
 ${COMMON_HELP}
   --inventory FILE       the saved inventory or JSON report (required)
@@ -37,14 +40,19 @@ export async function evaluate(argv: string[]): Promise<number> {
   }
   const scanned = evidence.report?.['scan'] as { policy?: EffectivePolicy; configName?: string; failOn?: FailOn; configDigest?: string } | undefined;
   const recorded = values['no-recorded-policy'] ? undefined : scanned;
-  const config = values['config'] || !recorded?.policy ? await optionalConfig(values) : null;
+  // --profile asks for a policy of its own, as --config does: the recorded one is not silently kept.
+  const config = values['config'] || values['profile'] || !recorded?.policy ? await optionalConfig(values) : null;
   if (!config && recorded?.policy) announceRecordedPolicy(recorded.policy, file, logger);
   const choice = outputChoice(values, config);
   const failOn = parseFailOn(values['fail-on'] as string | undefined) ?? config?.report?.failOn ?? recorded?.failOn ?? 'high';
   logger.info(`evaluating ${evidence.items.length} items from ${displayPath(file)}`);
+  // The config under test decides tiers the way scan does; the recorded policy keeps the scan's own.
+  const items = config ? evidence.items.map((item) => assignTier(item, config.tiers)) : evidence.items;
+  // As scan does: with --baseline, the first-seen state (stateSince) comes from it.
+  const baseline = await baselineOption(values);
   const report = await applyBaseline(
     await evaluateEvidence({
-      items: evidence.items,
+      items: withFirstSeen(items, baseline),
       sources: evidence.sources,
       now,
       policy: config ? effectivePolicy(config) : recorded?.policy ? { ...recorded.policy, waivers: recorded.policy.waivers ?? [], bundles: recorded.policy.bundles ?? [] } : effectivePolicy(undefined),
@@ -56,6 +64,7 @@ export async function evaluate(argv: string[]): Promise<number> {
       ...(config?.policy?.bundleTimeoutMs !== undefined ? { bundleTimeoutMs: config.policy.bundleTimeoutMs } : {}),
     }),
     values,
+    baseline,
   );
   return writeAndSummarise(report, { ...choice, failOn }, logger, Boolean(values['quiet']));
 }

@@ -4,7 +4,7 @@ import { effectivePolicy } from '../../config/settings.ts';
 import { displayPath } from '../../util/paths.ts';
 import { evaluateEvidence, loadPolicies } from '../../pipeline.ts';
 import { COLLECT_HELP, COLLECT_OPTIONS, COMMON_HELP, COMMON_OPTIONS, loggerFor, parse, parseNow, parseTimeout, type Values } from '../options.ts';
-import { applyBaseline, configDigest, configFrom, outputChoice, writeAndSummarise } from './shared.ts';
+import { applyBaseline, baselineOption, configDigest, configFrom, outputChoice, withFirstSeen, writeAndSummarise } from './shared.ts';
 
 export const SCAN_HELP = `Usage: keydrift scan [options]
 
@@ -29,7 +29,10 @@ async function runScan(values: Values): Promise<number> {
   const choice = outputChoice(values, config);
   const policy = effectivePolicy(config);
   const policies = await loadPolicies(policy.bundles, bundleTimeout(config));
-  const { items, sources } = await collectAll(config, { logger, now, ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
+  const baseline = await baselineOption(values);
+  const collected = await collectAll(config, { logger, now, ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
+  const items = withFirstSeen(collected.items, baseline);
+  const sources = collected.sources;
   logger.info(`evaluating ${items.length} items`);
   const report = await applyBaseline(
     await evaluateEvidence({
@@ -45,6 +48,7 @@ async function runScan(values: Values): Promise<number> {
       fallbackFile: displayPath(config.file),
     }),
     values,
+    baseline,
   );
   return writeAndSummarise(report, choice, logger, Boolean(values['quiet']));
 }

@@ -5,7 +5,8 @@ import type { Config } from '../../config/types.ts';
 import type { Format } from '../../model/format.ts';
 import { PROFILES, type Profile } from '../../model/profile.ts';
 import type { FailOn } from '../../model/severity.ts';
-import { compareWithBaseline, loadBaseline } from '../../findings/baseline.ts';
+import { carryFirstSeen, compareWithBaseline, loadBaseline, type BaselineReport } from '../../findings/baseline.ts';
+import type { InventoryItem } from '../../inventory/types.ts';
 import { digestOf } from '../../findings/fingerprint.ts';
 import type { Report } from '../../report/types.ts';
 import { writeReports } from '../../report/write.ts';
@@ -60,15 +61,25 @@ export function configDigest(config: Config): string {
   return digestOf(content);
 }
 
-export async function applyBaseline(report: Report, values: Values): Promise<Report> {
+/** The --baseline report, read before anything is collected so a bad file fails fast; null without the option. */
+export async function baselineOption(values: Values): Promise<BaselineReport | null> {
   const file = values['baseline'] as string | undefined;
-  if (!file) return report;
-  let baseline;
+  if (!file) return null;
   try {
-    baseline = await loadBaseline(file);
+    return await loadBaseline(file);
   } catch (error) {
     throw new UsageError(`--baseline: ${(error as Error).message}`);
   }
+}
+
+/** With a baseline, items take their first-seen state from it before they are evaluated (KD-RET-001). */
+export function withFirstSeen(items: InventoryItem[], baseline: BaselineReport | null): InventoryItem[] {
+  return baseline ? carryFirstSeen(items, baseline) : items;
+}
+
+export async function applyBaseline(report: Report, values: Values, loaded?: BaselineReport | null): Promise<Report> {
+  const baseline = loaded === undefined ? await baselineOption(values) : loaded;
+  if (!baseline) return report;
   const compared = compareWithBaseline(report.findings, baseline, report.inventory, report.sources.map((source) => source.id));
   const exitCode = exitCodeFor(compared.findings, report.sources, report.scan.failOn, Boolean(values['fail-on-new-only']));
   return {

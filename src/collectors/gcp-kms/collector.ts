@@ -141,25 +141,33 @@ async function* collectLocation(client: KeyManagementServiceClient, source: GcpK
       const [resources, next] = await client.listCryptoKeys({ parent: ringName, pageSize: source.pageSize ?? DEFAULT_PAGE_SIZE, pageToken }, options(source));
       return { resources: resources as GcpCryptoKey[], next: (next as { pageToken?: string } | null)?.pageToken ?? '' };
     });
+    if (keys.items.length === 0) continue;
+    // The ring's bindings apply to every key in it: read once, judged with each key's own.
+    const ringBindings = await iamBindings(client, source, call, 'cloudkms.keyRings.getIamPolicy', ringName);
     // A ring whose listing failed is already reported (source partial); what was listed still counts.
-    const inspected = mapBounded(keys.items, source.concurrency ?? DEFAULT_CONCURRENCY, (key) => inspectKey(client, source, key, call));
+    const inspected = mapBounded(keys.items, source.concurrency ?? DEFAULT_CONCURRENCY, (key) => inspectKey(client, source, key, call, ringBindings));
     for await (const item of inspected) yield item;
   }
 }
 
-async function inspectKey(client: KeyManagementServiceClient, source: GcpKmsSource, key: GcpCryptoKey, call: Call): Promise<InventoryItem> {
+/** The bindings of a key ring's or a key's IAM policy; null when the call failed (reported by `call`). */
+function iamBindings(client: KeyManagementServiceClient, source: GcpKmsSource, call: Call, permission: string, resource: string): Promise<GcpBinding[] | null> {
+  return call(permission, resource, async () => {
+    const [policy] = await client.getIamPolicy({ resource } as unknown as Parameters<typeof client.getIamPolicy>[0], { timeout: source.timeoutMs ?? DEFAULT_TIMEOUT_MS, maxRetries: 0 });
+    return (policy.bindings ?? []) as GcpBinding[];
+  });
+}
+
+async function inspectKey(client: KeyManagementServiceClient, source: GcpKmsSource, key: GcpCryptoKey, call: Call, ringBindings: GcpBinding[] | null): Promise<InventoryItem> {
   const name = key.name ?? '';
   const [versions, bindings] = await Promise.all([
     listAll(call, 'cloudkms.cryptoKeyVersions.list', name, async (pageToken) => {
       const [resources, next] = await client.listCryptoKeyVersions({ parent: name, pageSize: source.pageSize ?? DEFAULT_PAGE_SIZE, pageToken }, options(source));
       return { resources: resources as GcpCryptoKeyVersion[], next: (next as { pageToken?: string } | null)?.pageToken ?? '' };
     }),
-    call('cloudkms.cryptoKeys.getIamPolicy', name, async () => {
-      const [policy] = await client.getIamPolicy({ resource: name } as unknown as Parameters<typeof client.getIamPolicy>[0], { timeout: source.timeoutMs ?? DEFAULT_TIMEOUT_MS, maxRetries: 0 });
-      return (policy.bindings ?? []) as GcpBinding[];
-    }),
+    iamBindings(client, source, call, 'cloudkms.cryptoKeys.getIamPolicy', name),
   ]);
-  return gcpItem({ key, sourceId: source.id, versions: versions.complete ? versions.items : null, bindings });
+  return gcpItem({ key, sourceId: source.id, versions: versions.complete ? versions.items : null, bindings, ringBindings });
 }
 
 /** Every page of a list. A failed page is reported by `call`; `complete` says whether the list is whole. */

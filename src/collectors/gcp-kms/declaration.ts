@@ -11,7 +11,7 @@ export const gcpKmsDeclaration: CollectorDeclaration = {
   // The inventory `provider` of the items it yields.
   providers: ['gcp-kms'],
   // The IAM permissions it exercises, one per RPC (README.md's permission list is generated from these).
-  operations: ['cloudkms.locations.list', 'cloudkms.keyRings.list', 'cloudkms.cryptoKeys.list', 'cloudkms.cryptoKeyVersions.list', 'cloudkms.cryptoKeys.getIamPolicy'],
+  operations: ['cloudkms.locations.list', 'cloudkms.keyRings.list', 'cloudkms.cryptoKeys.list', 'cloudkms.cryptoKeyVersions.list', 'cloudkms.cryptoKeys.getIamPolicy', 'cloudkms.keyRings.getIamPolicy'],
   // Its source entry's JSON Schema beyond id, type and concurrency (which every source has): the
   // generator adds those and additionalProperties: false to make its branch of the config schema's sources oneOf.
   configSchema: {

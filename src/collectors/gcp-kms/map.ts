@@ -2,6 +2,9 @@ import { ecKey, rsaKey, unknownAlgorithm, type CanonicalKey } from '../../invent
 import type { InventoryItem, ItemState, KeyVersion, Origin, Protection, Purpose, Rotation } from '../../inventory/types.ts';
 import { baseItem } from '../../inventory/types.ts';
 import { rfc3339FromSeconds } from '../../util/rfc3339.ts';
+import { effectiveGcpAccess, type GcpBinding } from './access.ts';
+
+export { gcpAccess, type GcpBinding } from './access.ts';
 
 // Pure mapping from Cloud KMS resources (as the Node client returns them) to the normalized item.
 
@@ -36,11 +39,6 @@ export interface GcpCryptoKey {
   cryptoKeyBackend?: string | null;
 }
 
-export interface GcpBinding {
-  role?: string | null;
-  members?: string[] | null;
-}
-
 export interface GcpKeyFacts {
   key: GcpCryptoKey;
   sourceId: string;
@@ -48,6 +46,8 @@ export interface GcpKeyFacts {
   versions: GcpCryptoKeyVersion[] | null;
   /** null when GetIamPolicy failed or was not called. */
   bindings: GcpBinding[] | null;
+  /** The key ring's bindings, which apply to the key too: null when the ring's GetIamPolicy failed, absent when it was not read. */
+  ringBindings?: GcpBinding[] | null;
 }
 
 export function seconds(value: Timestamp | null | undefined): number | null {
@@ -176,29 +176,48 @@ export function gcpRotation(key: GcpCryptoKey): Rotation {
   };
 }
 
-const PUBLIC_MEMBERS = new Set(['allUsers', 'allAuthenticatedUsers']);
-// KD-ACC-002 in Cloud KMS terms: roles/cloudkms.admin together with a role that uses the key.
-const ADMIN_ROLES = new Set(['roles/cloudkms.admin']);
-const USE_ROLES = /^roles\/cloudkms\.(cryptoKey(Encrypter|Decrypter|EncrypterDecrypter)(ViaDelegation)?|signer|signerVerifier|macSigner|macSignerVerifier|decapsulator|cryptoOperator)$/;
+const scheduledVersions = (versions: GcpCryptoKeyVersion[] | null) => (versions ?? []).filter((version) => version.state === 'DESTROY_SCHEDULED');
 
-export function gcpAccess(bindings: GcpBinding[]): { public: boolean; adminAndUse: string[]; publicMembers: string[]; publicRoles: string[] } {
-  const admins = new Set<string>();
-  const users = new Set<string>();
-  const publicMembers = new Set<string>();
-  const publicRoles = new Set<string>();
-  for (const binding of bindings) {
-    const role = binding.role ?? '';
-    for (const member of binding.members ?? []) {
-      if (PUBLIC_MEMBERS.has(member)) {
-        publicMembers.add(member);
-        publicRoles.add(role);
-      }
-      if (ADMIN_ROLES.has(role)) admins.add(member);
-      if (USE_ROLES.test(role)) users.add(member);
-    }
+/**
+ * Cloud KMS never deletes a key, only its versions: any version in DESTROY_SCHEDULED is a scheduled
+ * deletion, on an otherwise enabled key too (its data under that version is lost on the date).
+ * scheduledFor is the latest destroy time, when everything scheduled is gone. The remediation
+ * executor reads deletions back through this same function.
+ */
+export function gcpDeletion(versions: GcpCryptoKeyVersion[] | null): { scheduledFor: string | null } | null {
+  const times = scheduledVersions(versions)
+    .map((version) => seconds(version.destroyTime))
+    .filter((value): value is number => value !== null);
+  return times.length > 0 ? { scheduledFor: timestamp({ seconds: Math.max(...times) }) } : null;
+}
+
+function destroyScheduledEvidence(versions: GcpCryptoKeyVersion[] | null): { destroyScheduled?: { version: string; destroyTime: string | null }[] } {
+  const scheduled = scheduledVersions(versions);
+  return scheduled.length > 0 ? { destroyScheduled: scheduled.map((version) => ({ version: versionId(version.name), destroyTime: timestamp(version.destroyTime) })) } : {};
+}
+
+/**
+ * When the key entered its state, where Cloud KMS records it: a version's destroy_time is the
+ * moment DestroyCryptoKeyVersion ran plus the key's (immutable) destroy_scheduled_duration, so a
+ * key pending deletion got there when its last live version was scheduled; a destroyed key when its
+ * last version's destroy_event_time passed. Nothing records when a version was disabled or enabled.
+ */
+export function gcpStateSince(key: GcpCryptoKey, versions: GcpCryptoKeyVersion[] | null, state: ItemState): { at: string; source: string } | null {
+  if (versions === null || versions.length === 0) return null;
+  if (state === 'pending-deletion') {
+    const duration = seconds(key.destroyScheduledDuration);
+    const times = scheduledVersions(versions).map((version) => seconds(version.destroyTime));
+    if (duration === null || times.length === 0 || times.some((time) => time === null)) return null;
+    const at = timestamp({ seconds: Math.max(...(times as number[])) - duration });
+    return at ? { at, source: 'gcp-destroy-time' } : null;
   }
-  const both = [...admins].filter((member) => users.has(member));
-  return { public: publicMembers.size > 0, adminAndUse: both.sort(), publicMembers: [...publicMembers].sort(), publicRoles: [...publicRoles].sort() };
+  if (state === 'destroyed') {
+    const times = versions.map((version) => seconds(version.destroyEventTime));
+    if (times.some((time) => time === null)) return null;
+    const at = timestamp({ seconds: Math.max(...(times as number[])) });
+    return at ? { at, source: 'gcp-destroy-event-time' } : null;
+  }
+  return null;
 }
 
 export function parseKeyName(name: string): { project: string; location: string; keyRing: string; key: string } {
@@ -218,11 +237,9 @@ export function gcpItem(facts: GcpKeyFacts): InventoryItem {
   const state = gcpKeyState(key, facts.versions);
   const imported = Boolean(key.primary?.importJob) || (facts.versions ?? []).some((version) => Boolean(version.importJob)) || key.importOnly === true;
   const origin: Origin = protectionLevel.startsWith('EXTERNAL') ? 'external' : imported ? 'imported' : 'generated';
-  const scheduled = (facts.versions ?? [])
-    .filter((version) => version.state === 'DESTROY_SCHEDULED')
-    .map((version) => seconds(version.destroyTime))
-    .filter((value): value is number => value !== null);
-  const access = facts.bindings === null ? null : gcpAccess(facts.bindings);
+  const since = gcpStateSince(key, facts.versions, state);
+  const effective = effectiveGcpAccess(facts.bindings, facts.ringBindings);
+  const access = effective.access;
   return baseItem({
     uid: name,
     kind: 'key',
@@ -243,9 +260,10 @@ export function gcpItem(facts: GcpKeyFacts): InventoryItem {
     expiresAt: null,
     rotation: gcpRotation(key),
     versions,
-    deletion: state === 'pending-deletion' && scheduled.length > 0 ? { scheduledFor: timestamp({ seconds: scheduled.reduce((a, b) => Math.max(a, b)) }) } : null,
+    stateSince: since?.at ?? null,
+    deletion: gcpDeletion(facts.versions),
     attributes: null,
-    access: access ? { public: access.public, adminAndUse: access.adminAndUse } : null,
+    access,
     tags: { ...(key.labels ?? {}) },
     evidence: {
       purpose: key.purpose ?? null,
@@ -259,9 +277,12 @@ export function gcpItem(facts: GcpKeyFacts): InventoryItem {
       region: where.location,
       keyRing: where.keyRing,
       versionCount: facts.versions?.length ?? null,
+      ...destroyScheduledEvidence(facts.versions),
+      ...(since ? { stateSinceSource: since.source } : {}),
       ...(key.importOnly ? { importOnly: true } : {}),
       ...(key.cryptoKeyBackend ? { cryptoKeyBackend: key.cryptoKeyBackend } : {}),
-      ...(access?.public ? { publicPrincipals: access.publicMembers, publicActions: access.publicRoles, publicGrantSource: 'IAM policy on the key' } : {}),
+      ...(access?.public ? { publicPrincipals: effective.publicMembers, publicActions: effective.publicRoles, publicGrantSource: effective.publicGrantSource } : {}),
+      ...(facts.ringBindings === null ? { keyRingIamCollected: false } : {}),
     },
   });
 }

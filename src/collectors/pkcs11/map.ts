@@ -1,6 +1,6 @@
 import { ecKey, rsaKey, unknownAlgorithm, type CanonicalKey } from '../../inventory/algorithms.ts';
 import { decodeOid } from '../../certificates/der.ts';
-import { baseItem, type InventoryItem, type Purpose } from '../../inventory/types.ts';
+import { baseItem, type InventoryItem, type KeyUsage, type Purpose } from '../../inventory/types.ts';
 import type * as pkcs11js from 'pkcs11js';
 
 // Pure mapping from what C_GetAttributeValue returns to the normalized item; the collector only
@@ -113,6 +113,27 @@ export function purposeOf(flags: Record<'encrypt' | 'decrypt' | 'wrap' | 'unwrap
   return 'unknown';
 }
 
+/**
+ * The operations the object permits (attributes read as true), for KD-ACC-005. A flag the token did
+ * not return may be true too, so the list is a lower bound; null when no flag could be read.
+ */
+export function usagesOf(flags: Record<KeyUsage, boolean | null>): KeyUsage[] | null {
+  const entries = Object.entries(flags) as [KeyUsage, boolean | null][];
+  if (entries.every(([, on]) => on === null)) return null;
+  return entries.filter(([, on]) => on === true).map(([usage]) => usage);
+}
+
+/**
+ * Whether the object may still apply protection: true when any of CKA_ENCRYPT, CKA_WRAP, CKA_SIGN
+ * (MAC generation too) or CKA_DERIVE is true, false only when all four were read as false (the key
+ * can only decrypt, unwrap or verify), else unknown.
+ */
+export function appliesProtection(flags: Record<KeyUsage, boolean | null>): boolean | null {
+  const applying = [flags.encrypt, flags.wrap, flags.sign, flags.derive];
+  if (applying.includes(true)) return true;
+  return applying.every((flag) => flag === false) ? false : null;
+}
+
 /** A printable CKA_ID for uids: hex. */
 export function hexId(id: Buffer | null): string {
   return id && id.length > 0 ? id.toString('hex') : '';
@@ -206,7 +227,7 @@ export function keyAttributes(cls: number, ck: Pkcs11js): number[] {
     ck.CKA_LOCAL,
     ck.CKA_START_DATE,
     ck.CKA_END_DATE,
-    ...(publicKey ? [] : [ck.CKA_NEVER_EXTRACTABLE, ck.CKA_ALWAYS_SENSITIVE]),
+    ...(publicKey ? [] : [ck.CKA_NEVER_EXTRACTABLE, ck.CKA_ALWAYS_SENSITIVE, ck.CKA_WRAP_WITH_TRUSTED]),
   ];
 }
 
@@ -264,7 +285,15 @@ export function keyItem(key: KeyObject, ck: Pkcs11js): InventoryItem {
     createdAt: startDate,
     expiresAt: endDate,
     rotation: null,
-    attributes: { extractable: bool(value(ck.CKA_EXTRACTABLE)), sensitive: bool(value(ck.CKA_SENSITIVE)), exportable: null, plaintextBackup: null },
+    attributes: {
+      extractable: bool(value(ck.CKA_EXTRACTABLE)),
+      sensitive: bool(value(ck.CKA_SENSITIVE)),
+      exportable: null,
+      plaintextBackup: null,
+      usages: usagesOf(flags),
+      appliesProtection: appliesProtection(flags),
+      wrapWithTrusted: bool(value(ck.CKA_WRAP_WITH_TRUSTED)),
+    },
     evidence: {
       ...key.identity.evidence,
       ...(key.publicDates ? { datesFrom: 'public key with the same CKA_ID' } : {}),

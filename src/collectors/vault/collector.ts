@@ -8,12 +8,13 @@ import { registerSecret } from '../../util/redact.ts';
 import { retry } from '../../util/retry.ts';
 import { rfc3339FromSeconds } from '../../util/rfc3339.ts';
 import { certificateBlocks } from '../../certificates/pem.ts';
-import { certificateItem, parseCertificate } from '../../certificates/certificate.ts';
+import { certificateItem, parseCertificate, type ParsedCertificate } from '../../certificates/certificate.ts';
 import type { SourceConfig } from '../../model/source.ts';
 import type { CollectContext, Collector } from '../types.ts';
 import { vaultDeclaration } from './declaration.ts';
 import { DEFAULT_TIMEOUT_MS, vaultTransport, VaultTransportError } from './transport.ts';
 import { durationSeconds, pkiRoleItem, transitItem, vaultUid, type PkiRoleData, type TransitKeyData, type VaultLocation } from './map.ts';
+import { pkiIssuerItem, pkiKeyItem, type PkiIssuerData, type PkiKeyData } from './pki-issuers.ts';
 
 export interface VaultSource extends SourceConfig {
   address?: string;
@@ -58,8 +59,26 @@ export const vaultCollector: Collector = {
     for (const mount of mounts.transit) {
       yield* collectTransit({ address, namespace, mount, sourceId: config.id }, request, config, ctx);
     }
-    for (const mount of mounts.pki) {
-      yield* collectPki({ address, namespace, mount, sourceId: config.id }, request, config, ctx);
+    const pki = mounts.pki.map((mount) => ({ address, namespace, mount, sourceId: config.id }));
+    // Every mount's issuers first: a CA certificate appears as an issuer in the mount that signs
+    // with it, as a chain-only issuer in its children and under <pki>/certs of its parent; it is
+    // inventoried once, as the issuer that holds its key.
+    const issuers = new Map<string, ReadIssuer[]>();
+    for (const location of pki) issuers.set(location.mount, await readIssuers(location, request, config, ctx));
+    const seen = new Set<string>();
+    const ordered = [...issuers.values()].flat().sort((a, b) => Number(b.data.key_id ? 1 : 0) - Number(a.data.key_id ? 1 : 0));
+    for (const issuer of ordered) {
+      const fingerprint = issuer.parsed.certificate.fingerprintSha256;
+      if (seen.has(fingerprint)) {
+        ctx.logger.debug(`${config.id}: ${issuer.item.uid} repeats an issuer certificate already collected, skipped`);
+        continue;
+      }
+      seen.add(fingerprint);
+      yield issuer.item;
+    }
+    for (const location of pki) {
+      yield* collectPkiKeys(location, request, config, ctx, issuers.get(location.mount) ?? []);
+      yield* collectPki(location, request, config, ctx, seen);
     }
   },
 };
@@ -217,7 +236,62 @@ async function* collectTransit(location: VaultLocation, request: Request, source
   for await (const item of items) if (item) yield item;
 }
 
-async function* collectPki(location: VaultLocation, request: Request, source: VaultSource, ctx: CollectContext): AsyncGenerator<InventoryItem> {
+interface ReadIssuer {
+  data: PkiIssuerData;
+  parsed: ParsedCertificate;
+  item: InventoryItem;
+}
+
+async function readIssuers(location: VaultLocation, request: Request, source: VaultSource, ctx: CollectContext): Promise<ReadIssuer[]> {
+  let ids: string[];
+  try {
+    ids = await listKeys(request, `${location.mount}/issuers`, 'list <pki>/issuers');
+  } catch (error) {
+    reportFailure(ctx, 'list', vaultUid(location, 'issuers'), error);
+    return [];
+  }
+  const read = mapBounded(ids, source.concurrency ?? DEFAULT_CONCURRENCY, async (id): Promise<ReadIssuer | null> => {
+    const uid = vaultUid(location, `issuer/${id}`);
+    try {
+      const response = (await request('read', `${location.mount}/issuer/${id}`, 'read <pki>/issuer/*')) as { data?: PkiIssuerData };
+      const data = response.data ?? {};
+      const block = certificateBlocks(data.certificate ?? '')[0];
+      if (!block) throw new Error('no certificate in the response');
+      const parsed = parseCertificate(block.der);
+      return { data, parsed, item: pkiIssuerItem(location, id, data, parsed) };
+    } catch (error) {
+      reportFailure(ctx, 'read', uid, error);
+      return null;
+    }
+  });
+  const issuers: ReadIssuer[] = [];
+  for await (const issuer of read) if (issuer) issuers.push(issuer);
+  return issuers;
+}
+
+async function* collectPkiKeys(location: VaultLocation, request: Request, source: VaultSource, ctx: CollectContext, issuers: ReadIssuer[]): AsyncGenerator<InventoryItem> {
+  let ids: string[];
+  try {
+    ids = await listKeys(request, `${location.mount}/keys`, 'list <pki>/keys');
+  } catch (error) {
+    reportFailure(ctx, 'list', vaultUid(location, 'keys'), error);
+    return;
+  }
+  const keys = mapBounded(ids, source.concurrency ?? DEFAULT_CONCURRENCY, async (id) => {
+    try {
+      const response = (await request('read', `${location.mount}/key/${id}`, 'read <pki>/key/*')) as { data?: PkiKeyData };
+      const using = issuers.filter((issuer) => issuer.data.key_id === id);
+      const fromIssuers = using[0] ? { key: using[0].parsed.key, issuerIds: using.map((issuer) => issuer.item.evidence['issuerId'] as string).sort() } : null;
+      return pkiKeyItem(location, id, response.data ?? {}, fromIssuers);
+    } catch (error) {
+      reportFailure(ctx, 'read', vaultUid(location, `key/${id}`), error);
+      return null;
+    }
+  });
+  for await (const item of keys) if (item) yield item;
+}
+
+async function* collectPki(location: VaultLocation, request: Request, source: VaultSource, ctx: CollectContext, issuerCertificates: ReadonlySet<string>): AsyncGenerator<InventoryItem> {
   let serials: string[];
   try {
     serials = await listKeys(request, `${location.mount}/certs`, 'list <pki>/certs');
@@ -235,6 +309,10 @@ async function* collectPki(location: VaultLocation, request: Request, source: Va
       const block = certificateBlocks(pem)[0];
       if (!block) throw new Error('no certificate in the response');
       const parsed = parseCertificate(block.der);
+      if (issuerCertificates.has(parsed.certificate.fingerprintSha256)) {
+        ctx.logger.debug(`${location.sourceId}: ${uid} is an issuer's certificate, collected as that issuer`);
+        return null;
+      }
       const revoked = (response.data?.revocation_time ?? 0) > 0;
       const item = certificateItem(parsed, { uid, provider: 'vault-pki', sourceId: location.sourceId, location: location.mount, evidence: { serial, mount: location.mount, revoked } });
       return revoked

@@ -1,7 +1,7 @@
 import type { CollectorDeclaration } from '../types.ts';
 
 /**
- * HashiCorp Vault transit keys and PKI certificates and roles.
+ * HashiCorp Vault transit keys, and PKI issuers, issuer keys, certificates and roles.
  * What the registry, the generated config schema, provider list and README read; the
  * implementation (and its SDK) loads only through load().
  */
@@ -11,7 +11,20 @@ export const vaultDeclaration: CollectorDeclaration = {
   // The inventory `provider` of the items it yields.
   providers: ['vault-transit', 'vault-pki'],
   // Every Vault path pattern it reads (README.md's minimal scanning policy is generated from these).
-  operations: ['read sys/mounts', 'list <transit>/keys', 'read <transit>/keys/*', 'list <pki>/certs', 'read <pki>/cert/*', 'list <pki>/roles', 'read <pki>/roles/*', 'read sys/mounts/<pki>/tune'],
+  operations: [
+    'read sys/mounts',
+    'list <transit>/keys',
+    'read <transit>/keys/*',
+    'list <pki>/issuers',
+    'read <pki>/issuer/*',
+    'list <pki>/keys',
+    'read <pki>/key/*',
+    'list <pki>/certs',
+    'read <pki>/cert/*',
+    'list <pki>/roles',
+    'read <pki>/roles/*',
+    'read sys/mounts/<pki>/tune',
+  ],
   // Its source entry's JSON Schema beyond id, type and concurrency (which every source has): the
   // generator adds those and additionalProperties: false to make its branch of the config schema's sources oneOf.
   configSchema: {

@@ -1,5 +1,5 @@
 import { ecKey, rsaKey, unknownAlgorithm, type CanonicalKey } from '../../inventory/algorithms.ts';
-import type { InventoryItem, KeyVersion, Purpose } from '../../inventory/types.ts';
+import type { InventoryItem, KeyUsage, KeyVersion, Purpose } from '../../inventory/types.ts';
 import { baseItem } from '../../inventory/types.ts';
 import { rfc3339FromSeconds } from '../../util/rfc3339.ts';
 
@@ -21,6 +21,7 @@ export interface TransitKeyData {
   key_size?: number;
   managed_key_name?: string;
   supports_encryption?: boolean;
+  supports_decryption?: boolean;
   supports_signing?: boolean;
 }
 
@@ -75,6 +76,21 @@ function transitPurpose(type: string | undefined): Purpose {
   if (type === 'ed25519' || type.startsWith('ecdsa')) return 'sign';
   if (type === 'hmac') return 'mac';
   return 'unknown';
+}
+
+/**
+ * What the key type lets the key do, from the read's supports_* flags: Vault has no per-key switch
+ * (an RSA key both decrypts and signs), only ACL policies on the encrypt, decrypt and sign paths.
+ * HMAC is left out: transit keeps a separate HMAC key for each version.
+ */
+function transitUsages(data: TransitKeyData): { usages?: KeyUsage[]; usagesFromKeyType?: boolean } {
+  const flags: [boolean | undefined, KeyUsage[]][] = [
+    [data.supports_encryption, ['encrypt']],
+    [data.supports_decryption, ['decrypt']],
+    [data.supports_signing, ['sign', 'verify']],
+  ];
+  if (flags.every(([flag]) => flag === undefined)) return {};
+  return { usages: flags.flatMap(([flag, usages]) => (flag === true ? usages : [])), usagesFromKeyType: true };
 }
 
 function creationSeconds(entry: number | { creation_time?: string } | undefined): number | null {
@@ -135,7 +151,10 @@ export function transitItem(location: VaultLocation, name: string, data: Transit
     name,
     location: `${location.namespace ? `${location.namespace}/` : ''}${location.mount}`,
     managedBy: 'customer',
+    // Transit has no disabled state (deletion is immediate): a key is enabled from its creation, at
+    // or before its earliest version still kept (trimmed versions are no longer listed).
     state: 'enabled',
+    stateSince: first,
     algorithm: canonical.algorithm,
     keyType: canonical.keyType,
     keySize: canonical.keySize,
@@ -158,6 +177,7 @@ export function transitItem(location: VaultLocation, name: string, data: Transit
       sensitive: null,
       exportable: data.exportable ?? null,
       plaintextBackup: data.allow_plaintext_backup ?? null,
+      ...transitUsages(data),
     },
     evidence: {
       type: data.type ?? null,
@@ -170,6 +190,7 @@ export function transitItem(location: VaultLocation, name: string, data: Transit
       allow_plaintext_backup: data.allow_plaintext_backup ?? null,
       deletion_allowed: data.deletion_allowed ?? null,
       derived: data.derived ?? null,
+      ...(first ? { stateSinceSource: 'vault-earliest-version' } : {}),
       mount: location.mount,
       ...(location.namespace ? { namespace: location.namespace } : {}),
     },

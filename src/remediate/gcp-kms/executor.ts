@@ -1,7 +1,7 @@
 import type { KeyManagementServiceClient } from '@google-cloud/kms';
 import { grpc } from 'google-gax';
 import { createClient, type GcpKmsSource } from '../../collectors/gcp-kms/collector.ts';
-import { gcpKeyState, gcpRotation, seconds, timestamp, type GcpCryptoKey, type GcpCryptoKeyVersion } from '../../collectors/gcp-kms/map.ts';
+import { gcpDeletion, gcpKeyState, gcpRotation, type GcpCryptoKey, type GcpCryptoKeyVersion } from '../../collectors/gcp-kms/map.ts';
 import { retry } from '../../util/retry.ts';
 import type { ExecuteContext, KeyStateView, PlannedAction, PlannedCall, ProviderSession, RemediationExecutor } from '../types.ts';
 import { CREATED_VERSION, formatVersionStates, versionIdOf, versionNamesOf } from './declaration.ts';
@@ -96,9 +96,8 @@ class GcpSession {
     }
     const versions = await this.#versions(keyName);
     const state = gcpKeyState({}, versions);
-    // As the collector records it: a deletion date only for a key with nothing left but scheduled destructions.
-    const scheduled = versions.filter((version) => version.state === 'DESTROY_SCHEDULED').map((version) => seconds(version.destroyTime)).filter((value): value is number => value !== null);
-    const deletionScheduledFor = state === 'pending-deletion' && scheduled.length > 0 ? timestamp({ seconds: Math.max(...scheduled) }) : null;
+    // As the collector records it (the same function), so a plan's `before` compares like with like.
+    const deletionScheduledFor = gcpDeletion(versions)?.scheduledFor ?? null;
     const byName = new Map(versions.map((version) => [version.name ?? '', version.state ?? 'CRYPTO_KEY_VERSION_STATE_UNSPECIFIED']));
     const named = versionNamesOf(action.calls);
     return {

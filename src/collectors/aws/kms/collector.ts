@@ -8,6 +8,7 @@ import {
   paginateListKeys,
   paginateListResourceTags,
   type GetKeyRotationStatusResponse,
+  type GrantListEntry,
   type KeyListEntry,
   type KeyMetadata,
   type RotationsListEntry,
@@ -20,6 +21,8 @@ import { clientSettings, countCalls, credentialsFor, type AwsSource } from '../c
 import { classify, describeFailure } from '../errors.ts';
 import { analyseKeyPolicy, type PolicyAccess } from '../key-policy.ts';
 import { attemptFor, eachRegion } from '../regions.ts';
+import { listGrants } from './grants.ts';
+import { regionStateEvents, stateChangeOf, tracksState, type AwsKmsSource, type StateEventLog } from './cloudtrail.ts';
 import { kmsItem, rotationSupported } from './map.ts';
 
 export const DEFAULT_CONCURRENCY = 16;
@@ -46,7 +49,8 @@ async function* collectRegion(source: AwsSource, region: string, ctx: CollectCon
       return;
     }
     const aliases = await listAliases(client, region, ctx);
-    const inspected = mapBounded(keys, source.concurrency ?? DEFAULT_CONCURRENCY, (key) => inspectKey(client, key, region, source, aliases, ctx));
+    const stateEvents = regionStateEvents(source as AwsKmsSource, region, ctx);
+    const inspected = mapBounded(keys, source.concurrency ?? DEFAULT_CONCURRENCY, (key) => inspectKey(client, key, region, source, aliases, ctx, stateEvents));
     for await (const item of inspected) yield item;
   } finally {
     client.destroy();
@@ -92,6 +96,7 @@ async function inspectKey(
   source: AwsSource,
   aliases: Map<string, string[]>,
   ctx: CollectContext,
+  stateEvents: (() => Promise<StateEventLog | null>) | null = null,
 ): Promise<InventoryItem> {
   const keyId = key.KeyId ?? key.KeyArn ?? 'unknown';
   const resource = key.KeyArn ?? keyId;
@@ -106,8 +111,11 @@ async function inspectKey(
   let rotations: RotationsListEntry[] | null = null;
   let tags: Record<string, string> | null = null;
   let access: PolicyAccess | null = null;
+  let grants: GrantListEntry[] | null = null;
+  // Opt-in (cloudTrail): when a disabled or pending-deletion key entered that state.
+  const stateLog = customer && stateEvents && tracksState(metadata.KeyState) ? stateEvents() : null;
   if (customer) {
-    [rotationStatus, rotations, tags, access] = await Promise.all([
+    [rotationStatus, rotations, tags, access, grants] = await Promise.all([
       judgedOnCadence ? attempt('kms:GetKeyRotationStatus', () => client.send(new GetKeyRotationStatusCommand({ KeyId: keyId }))) : null,
       judgedOnCadence ? attempt('kms:ListKeyRotations', () => listRotations(client, keyId)) : null,
       attempt('kms:ListResourceTags', () => listTags(client, keyId)),
@@ -115,8 +123,10 @@ async function inspectKey(
         const response = await client.send(new GetKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default' }));
         return response.Policy ? analyseKeyPolicy(response.Policy, metadata.AWSAccountId ?? null) : null;
       }),
+      attempt('kms:ListGrants', () => listGrants(client, keyId)),
     ]);
   }
+  const log = await stateLog;
   return kmsItem({
     metadata,
     region,
@@ -126,6 +136,8 @@ async function inspectKey(
     rotations,
     tags,
     access,
+    grants,
+    stateChange: log ? stateChangeOf(log, metadata.Arn ?? resource, metadata.KeyId, metadata.KeyState) : null,
   });
 }
 

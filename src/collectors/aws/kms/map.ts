@@ -1,9 +1,11 @@
-import type { GetKeyRotationStatusResponse, KeyMetadata, RotationsListEntry } from '@aws-sdk/client-kms';
+import type { GetKeyRotationStatusResponse, GrantListEntry, KeyMetadata, RotationsListEntry } from '@aws-sdk/client-kms';
 import { ecKey, rsaKey, unknownAlgorithm, type CanonicalKey } from '../../../inventory/algorithms.ts';
-import type { InventoryItem, ItemState, Origin, Protection, Purpose, Rotation } from '../../../inventory/types.ts';
+import type { InventoryItem, ItemState, Origin, Protection, Purpose, Replication, Rotation } from '../../../inventory/types.ts';
 import { baseItem } from '../../../inventory/types.ts';
 import { rfc3339OrNull } from '../../../util/rfc3339.ts';
 import type { PolicyAccess } from '../key-policy.ts';
+import type { StateChange } from './cloudtrail.ts';
+import { kmsAccess } from './grants.ts';
 
 // Pure mapping from KMS API responses to the normalized item; the collector only fetches.
 
@@ -17,6 +19,10 @@ export interface KmsKeyFacts {
   rotations: RotationsListEntry[] | null;
   tags: Record<string, string> | null;
   access: PolicyAccess | null;
+  /** null when ListGrants was not called (AWS managed keys) or failed: unknown, never "no grants". */
+  grants?: GrantListEntry[] | null;
+  /** From CloudTrail (opt-in): the event that put a disabled or pending-deletion key in its state; null when unknown. */
+  stateChange?: StateChange | null;
 }
 
 /** A SYMMETRIC_DEFAULT key can only encrypt; some emulators omit KeyUsage for it. */
@@ -119,6 +125,22 @@ export function kmsRotation(facts: Pick<KmsKeyFacts, 'metadata' | 'rotationStatu
   };
 }
 
+/**
+ * Which regions hold this key material: a multi-Region key's primary and replica regions (DescribeKey
+ * lists them all, on the primary and on each replica), else the key's own region.
+ */
+export function kmsReplication(metadata: KeyMetadata, region: string): Replication {
+  const configuration = metadata.MultiRegionConfiguration;
+  if (!metadata.MultiRegion) return { multiRegion: false, role: null, regions: [region] };
+  const regions = [region, configuration?.PrimaryKey?.Region, ...(configuration?.ReplicaKeys ?? []).map((replica) => replica.Region)];
+  const type = configuration?.MultiRegionKeyType;
+  return {
+    multiRegion: true,
+    role: type === 'PRIMARY' ? 'primary' : type === 'REPLICA' ? 'replica' : null,
+    regions: [...new Set(regions.filter((name): name is string => typeof name === 'string' && name !== ''))].sort(),
+  };
+}
+
 export function kmsItem(facts: KmsKeyFacts): InventoryItem {
   const { metadata, region } = facts;
   const key = kmsAlgorithm(metadata.KeySpec, region);
@@ -133,7 +155,7 @@ export function kmsItem(facts: KmsKeyFacts): InventoryItem {
     location: `${metadata.AWSAccountId ?? 'unknown'}/${region}`,
     managedBy: metadata.KeyManager === 'AWS' ? 'provider' : 'customer',
     state: STATES[metadata.KeyState ?? ''] ?? 'unavailable',
-    stateSince: null,
+    stateSince: facts.stateChange?.since ?? null,
     algorithm: key.algorithm,
     keyType: key.keyType,
     keySize: key.keySize,
@@ -147,7 +169,7 @@ export function kmsItem(facts: KmsKeyFacts): InventoryItem {
     versions: null,
     deletion: metadata.DeletionDate || metadata.KeyState === 'PendingDeletion' ? { scheduledFor: rfc3339OrNull(metadata.DeletionDate) } : null,
     attributes: null,
-    access: facts.access ? { public: facts.access.public, adminAndUse: facts.access.adminAndUse } : null,
+    access: kmsAccess(facts.access, facts.grants ?? null, metadata.AWSAccountId ?? null),
     tags: facts.tags ?? {},
     evidence: {
       KeyId: metadata.KeyId,
@@ -165,11 +187,16 @@ export function kmsItem(facts: KmsKeyFacts): InventoryItem {
       accountId: metadata.AWSAccountId ?? null,
       region,
       aliases,
+      ...(facts.stateChange ? { stateSinceSource: 'cloudtrail', stateSinceEvent: facts.stateChange.event } : {}),
       ...(facts.rotations ? { rotationCount: facts.rotations.length } : {}),
       ...(facts.tags === null ? { tagsCollected: false } : {}),
+      ...(facts.grants ? { grantCount: facts.grants.length } : {}),
+      ...(facts.grants === null && metadata.KeyManager === 'CUSTOMER' ? { grantsCollected: false } : {}),
       ...(facts.access?.public
         ? { publicPrincipals: facts.access.publicPrincipals, publicActions: facts.access.publicActions, publicGrantSource: facts.access.publicGrantSource }
         : {}),
     },
+    // A key whose DescribeKey failed has no KeyManager: its regions are unknown.
+    replication: metadata.KeyManager ? kmsReplication(metadata, region) : null,
   });
 }
