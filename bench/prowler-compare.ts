@@ -294,7 +294,7 @@ const CHECKS: CheckMapping[] = [
     id: 'kms_cmk_not_deleted_unintentionally',
     keydrift: ['KD-RET-002', 'KD-RET-006'],
     prowlerFails: 'customer key in `PendingDeletion` (disabled keys are skipped unless `--scan-unused-services`)',
-    keydriftFires: 'KD-RET-002: deletion scheduled while the `legal-hold` tag holds; KD-RET-006 (planned in this release): deletion scheduled with no hold',
+    keydriftFires: 'KD-RET-002: deletion scheduled while the `legal-hold` tag holds; KD-RET-006: deletion scheduled with no hold',
   },
   {
     id: 'kms_cmk_are_used',
@@ -306,7 +306,7 @@ const CHECKS: CheckMapping[] = [
     id: 'kms_cmk_not_multi_region',
     keydrift: ['KD-ACC-004'],
     prowlerFails: 'customer key, `Enabled`, `MultiRegion` true',
-    keydriftFires: 'KD-ACC-004 (planned in this release): key material in more than one region; off in `default`, on where a cited control asks (PCI DSS 3.6.1.4)',
+    keydriftFires: 'KD-ACC-004: key material in more than one region; off in `default`, on where a cited control asks (PCI DSS 3.6.1.4)',
   },
   {
     id: 'kms_key_not_publicly_accessible',
@@ -412,7 +412,7 @@ function why(cell: Cell): string {
         const known = since
           ? `keydrift knows it was disabled at ${since}, within retirement.disabledMaxDays`
           : 'keydrift does not know since when (`stateSince` null: moto has no CloudTrail LookupEvents and this is the first scan)';
-        return `Prowler fails a disabled key at once; KD-RET-001 waits until it has been disabled for 90 days, and ${known}. Deriving \`stateSince\` from CloudTrail or the baseline's first sighting is planned in this release (issue 14); a key disabled today stays within its 90 days even then`;
+        return `Prowler fails a disabled key at once; KD-RET-001 waits until it has been disabled for 90 days, and ${known}. \`stateSince\` comes from opt-in CloudTrail LookupEvents or the baseline's first sighting; a key disabled today stays within its 90 days either way`;
       }
       if (cell.prowler === 'FAIL' && both) return 'both: disabled beyond the allowed time';
       return unexpected;
@@ -564,7 +564,7 @@ function printMapping(metadata: CheckMetadata[], catalogue: Map<string, string>,
           .filter((check) => ENCLAVE_CHECK.test(check.CheckID))
                     // Prowler's titles state the passing condition.
           .map((check) => [`\`${check.CheckID}\` (${check.Severity})`, `unless: ${check.CheckTitle}`, 'none', 'keydrift has no Nitro Enclaves attestation rules']),
-        ['none', 'other accounts may decrypt (policy or grant)', kd(['KD-ACC-003']), 'another account may use the key; high when it may decrypt (planned in this release)'],
+        ['none', 'other accounts may decrypt (policy or grant)', kd(['KD-ACC-003']), 'another account may use the key; high when it may decrypt'],
         ['none', 'rotation period', kd(['KD-ROT-002']), 'automatic rotation period > `rotation.maxDays` [365]'],
       ],
     ),
