@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { CertificateInfo } from '../inventory/types.ts';
 import { children, decodeOid, DerError, expectTag, readElement, TAG, type DerElement } from './der.ts';
 
 // The facts the certificate rules read beyond what node:crypto exposes: the version, the key
@@ -6,27 +7,12 @@ import { children, decodeOid, DerError, expectTag, readElement, TAG, type DerEle
 // extended key usages and a fingerprint of the public key. All are read from the DER, so each
 // is exactly what the certificate holds.
 
-/** What one certificate says about its place in a PKI; a field is absent when its extension does not decode. */
-export interface CertificateExtensions {
-  /** 1, 2 or 3 (X.509 v1/v2 certificates cannot carry extensions, RFC 5280 4.1.2.9); absent for any other value. */
-  version?: number;
-  /** Lower-case hex of SHA-256 over the DER SubjectPublicKeyInfo: equal for every certificate of one key pair. */
-  publicKeySha256: string;
-  /** subjectKeyIdentifier as lower-case hex; null when the extension is absent. */
-  subjectKeyId?: string | null;
-  /** authorityKeyIdentifier keyIdentifier as lower-case hex; null when absent or without a keyIdentifier. */
-  authorityKeyId?: string | null;
-  /** URIs of cRLDistributionPoints fullNames, in certificate order; [] when there are none. */
-  crlDistributionPoints?: string[];
-  /** authorityInformationAccess id-ad-ocsp URIs; [] when there are none. */
-  ocspUrls?: string[];
-  /** authorityInformationAccess id-ad-caIssuers URIs; [] when there are none. */
-  caIssuersUrls?: string[];
-  /** True when the noRevAvail extension (RFC 9608) says no revocation information is published. */
-  noRevocationAvailable?: boolean;
-  /** extKeyUsage purposes as OIDs; null when the extension is absent (any purpose, RFC 5280 4.2.1.12). */
-  extendedKeyUsage?: string[] | null;
-}
+/**
+ * What one certificate says about its place in a PKI (each field is documented on CertificateInfo);
+ * a field is absent when its extension does not decode.
+ */
+export type CertificateExtensions = Required<Pick<CertificateInfo, 'publicKeySha256'>> &
+  Pick<CertificateInfo, 'version' | 'subjectKeyId' | 'authorityKeyId' | 'crlDistributionPoints' | 'ocspUrls' | 'caIssuersUrls' | 'noRevocationAvailable' | 'extendedKeyUsage'>;
 
 const OCTET_STRING = 0x04;
 const BOOLEAN = 0x01;
