@@ -44,7 +44,7 @@ export function assembleFindings(
       resource,
       evidence: decision.evidence,
       remediation: { ...rule.remediation },
-      declaredAt: waiver?.declaredAt ?? declaredAt(item, source, fallbackFile),
+      declaredAt: waiver?.declaredAt ?? declaredAt(item, source, fallbackFile, judgedPaths(rule, decision.evidence)),
     };
   });
 }
@@ -75,11 +75,40 @@ function sourceResource(uid: string, sources: Map<string, SourceStatus>): Findin
   return { uid, kind: 'source', provider: source?.type ?? 'unknown', name: id, location: id, sourceId: id };
 }
 
+/** The inventory fields the rule judges, with `{evidence.<key>}` filled from this finding (KD-HSM-001 names the attribute it found). */
+function judgedPaths(rule: RuleEntry, evidence: Record<string, unknown>): string[] {
+  return (rule.judges ?? []).flatMap((path) => {
+    let complete = true;
+    const filled = path.replace(/\{evidence\.([A-Za-z0-9_]+)\}/g, (_whole, key: string) => {
+      const value = evidence[key];
+      if (typeof value !== 'string' && typeof value !== 'number') complete = false;
+      return String(value);
+    });
+    return complete ? [filled] : [];
+  });
+}
+
+/**
+ * An item declared in infrastructure code: the line of the first judged attribute the code sets
+ * (so the annotation lands on the line a pull request changes), else the resource's own line. A
+ * file outside the working folder cannot be a SARIF location: the source's config entry is used.
+ */
+function declaredInCode(item: InventoryItem | undefined, judged: readonly string[]): Finding['declaredAt'] | null {
+  const declared = item?.declaredIn;
+  if (!declared || declared.file.startsWith('/') || declared.file.startsWith('..')) return null;
+  const attribute = judged.map((path) => declared.attributes[path]).find((position) => position !== undefined);
+  const { line, column } = attribute ?? declared;
+  return { file: declared.file, region: { startLine: line, startColumn: column, endLine: line, endColumn: column + 1 } };
+}
+
 function declaredAt(
   item: InventoryItem | undefined,
   source: SourceStatus | undefined,
   fallbackFile: string,
+  judged: readonly string[] = [],
 ): Finding['declaredAt'] {
+  const inCode = declaredInCode(item, judged);
+  if (inCode) return inCode;
   const file = item?.evidence['file'];
   const region = item?.evidence['region'] as Partial<Region> | undefined;
   if (item?.provider === 'x509-file' && typeof file === 'string' && !file.startsWith('/') && region?.startLine) {

@@ -147,6 +147,25 @@ export interface InventoryItem {
   evidence: Record<string, unknown>;
   /** Copies of the key material in other regions; absent or null when unknown or not applicable. */
   replication?: Replication | null;
+  /** True for an item read from infrastructure code (Terraform, CloudFormation, Kubernetes manifests): it will exist once applied. */
+  declared?: true;
+  /** The declared resource's address (`aws_kms_key.payments`, `Resources.PaymentsKey`, `Certificate/default/web-tls`). */
+  address?: string;
+  /** Where the resource is declared: repo-relative file, the block's line and column, and the line of each judged attribute by inventory field path. */
+  declaredIn?: DeclaredIn;
+}
+
+/** A position in a declaring file, 1-based. */
+export interface DeclaredPosition {
+  line: number;
+  column: number;
+}
+
+export interface DeclaredIn extends DeclaredPosition {
+  /** Repo-relative, forward slashes. */
+  file: string;
+  /** Inventory field path ("rotation.automatic", "rotation.periodDays", "algorithm", "keySize", "deletion", "certificate.notAfter") -> the attribute that sets it. */
+  attributes: Record<string, DeclaredPosition>;
 }
 
 /** A blank item with every optional field unknown; collectors fill in what they know. */

@@ -2,9 +2,9 @@
 // in src/collectors/registry.ts; do not edit.
 
 /** Every config source `type` a collector declares. */
-export const SOURCE_TYPES = ['aws-kms', 'aws-acm', 'gcp-kms', 'vault', 'pkcs11', 'x509-files', 'tls', 'snapshot'] as const;
+export const SOURCE_TYPES = ['aws-kms', 'aws-acm', 'gcp-kms', 'vault', 'pkcs11', 'x509-files', 'tls', 'terraform', 'snapshot', 'cloudformation', 'kubernetes'] as const;
 export type SourceType = (typeof SOURCE_TYPES)[number];
 
 /** Every inventory `provider` a collector yields. */
-export const PROVIDERS = ['aws-kms', 'aws-acm', 'gcp-kms', 'vault-transit', 'vault-pki', 'pkcs11', 'x509-file', 'tls-endpoint'] as const;
+export const PROVIDERS = ['aws-kms', 'aws-acm', 'gcp-kms', 'vault-transit', 'vault-pki', 'pkcs11', 'x509-file', 'tls-endpoint', 'kubernetes-cert-manager'] as const;
 export type Provider = (typeof PROVIDERS)[number];

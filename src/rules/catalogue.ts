@@ -31,6 +31,8 @@ export interface RuleEntry {
   remediation: { text: string; automatic: boolean };
   controls: ControlMapping[];
   settings: string[];
+  /** Inventory field paths the rule judges, most telling first: where a finding on a declared item points. */
+  judges?: string[];
   tags: string[];
   help: string;
 }

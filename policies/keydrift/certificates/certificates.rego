@@ -140,6 +140,38 @@ findings contains object.union(
 	item.evidence.roleMaxTtlSeconds > limit.days * lib.day_s
 }
 
+# A certificate declared in infrastructure code (a cert-manager Certificate) and not issued yet:
+# no notBefore or notAfter, but the key and the validity every issued certificate will have.
+declared_certificate(item) if {
+	item.kind == "certificate"
+	item.declared == true
+	item.certificate == null
+	not item.state in {"disabled", "destroyed"}
+}
+
+# KD-CRT-003 for a declared certificate: the validity it asks for (evidence.durationSeconds) against
+# the limit in force now. A CA certificate (evidence.isCA) is not a leaf.
+findings contains object.union(
+	lib.rule_finding("KD-CRT-003", item, {
+		"validityDays": lib.days_rounded_up(item.evidence.durationSeconds),
+		"maxValidityDays": limit.days,
+		"limitSource": limit.source,
+		"duration": item.evidence.duration,
+	}),
+	{"message": concat("", [
+		"Certificate ", item.name, " (", item.location, ") is declared valid for ",
+		format_int(lib.days_rounded_up(item.evidence.durationSeconds), 10), " days; the limit is ",
+		format_int(limit.days, 10), " days (", limit.source, ").",
+	])},
+) if {
+	some item in input.items
+	declared_certificate(item)
+	is_number(item.evidence.durationSeconds)
+	not item.evidence.isCA == true
+	limit := validity_limit(object.union(item, {"_t": {"notBefore": input.now_s}}))
+	item.evidence.durationSeconds > limit.days * lib.day_s
+}
+
 # KD-CRT-004: the certificate's key is below the minimum for its type in force when its strength
 # must hold (lib.min_bits_at, shared with KD-ALG-002). Unknown size is not judged.
 findings contains lib.rule_finding("KD-CRT-004", item, {
@@ -150,11 +182,16 @@ findings contains lib.rule_finding("KD-CRT-004", item, {
 	"judgedAt": lib.strength_judged_at(item),
 }) if {
 	some item in input.items
-	judged(item)
+	key_judged(item)
 	is_number(item.keySize)
 	floor := lib.min_bits_at(item, lib.strength_instant(item))
 	item.keySize < floor.bits
 }
+
+# A declared certificate's key is known before it is issued.
+key_judged(item) if judged(item)
+
+key_judged(item) if declared_certificate(item)
 
 # KD-CRT-005: MD5 or SHA-1 (any hash in certificates.weakSignatureHashes) signs a certificate
 # that is not a trust anchor, whose own signature relying parties never check; a signature

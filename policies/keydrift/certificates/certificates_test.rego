@@ -268,6 +268,60 @@ test_pki_role_under_public_tls_uses_the_step_in_force_now if {
 	f.evidence.maxValidityDays == 200
 }
 
+# --- declared certificates (cert-manager Certificate manifests): no dates yet ---
+
+declared_cert(evidence, key) := object.union(
+	{
+		"uid": "kubernetes:manifests/web.yaml#Certificate/shop/web",
+		"kind": "certificate",
+		"provider": "kubernetes-cert-manager",
+		"state": "enabled",
+		"name": "shop/web",
+		"location": "manifests/web.yaml",
+		"tier": null,
+		"algorithm": "RSA-2048",
+		"keyType": "rsa",
+		"keySize": 2048,
+		"certificate": null,
+		"declared": true,
+		"evidence": object.union({"duration": "2160h", "durationSeconds": 90 * day, "isCA": false}, evidence),
+		"_t": {"notBefore": null, "notAfter": null},
+	},
+	key,
+)
+
+test_declared_certificate_of_a_year_fires_crt_003 if {
+	found := findings_for(declared_cert({"duration": "8760h", "durationSeconds": 365 * day}, {}), public_tls_settings)
+	some f in found
+	f.rule == "KD-CRT-003"
+	f.evidence.validityDays == 365
+	f.evidence.maxValidityDays == 200
+	f.evidence.duration == "8760h"
+	f.message == "Certificate shop/web (manifests/web.yaml) is declared valid for 365 days; the limit is 200 days (cab-forum-schedule)."
+	count(found) == 1
+}
+
+test_declared_certificate_within_limit_unknown_or_ca_does_not_fire_crt_003 if {
+	count(findings_for(declared_cert({}, {}), default_settings)) == 0
+	count(findings_for(declared_cert({"durationSeconds": 398 * day}, {}), default_settings)) == 0
+	count(findings_for(declared_cert({"durationSeconds": null}, {}), default_settings)) == 0
+	count(findings_for(declared_cert({"durationSeconds": 3650 * day, "isCA": true}, {}), default_settings)) == 0
+}
+
+test_declared_certificate_with_rsa_1024_key_fires_crt_004 if {
+	some f in findings_for(declared_cert({}, {"algorithm": "RSA-1024", "keySize": 1024}), default_settings)
+	f.rule == "KD-CRT-004"
+	f.evidence.keySize == 1024
+	f.evidence.minBits == 2048
+	f.evidence.judgedAt == "now"
+}
+
+test_live_certificate_without_dates_is_still_not_judged_for_key_size if {
+	# Only a declared certificate is judged without dates: a live one missing them is unknown.
+	item := object.union(cert({"keyType": "rsa", "keySize": 1024}), {"certificate": null})
+	not "KD-CRT-004" in rules_for(item, default_settings)
+}
+
 # --- KD-CRT-006 untrusted or incomplete chain, KD-CRT-007 name mismatch (TLS endpoint leaves) ---
 
 # object.union merges nested objects, so a test that drops a field builds the item without it.

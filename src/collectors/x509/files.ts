@@ -38,7 +38,7 @@ export const x509FilesCollector: Collector = {
   },
 };
 
-async function matchFiles(patterns: string[], ctx: CollectContext): Promise<string[]> {
+export async function matchFiles(patterns: string[], ctx: CollectContext): Promise<string[]> {
   const found = new Set<string>();
   for (const pattern of patterns) {
     const skipped = new Set<string>();

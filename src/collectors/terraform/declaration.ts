@@ -1,0 +1,31 @@
+import type { CollectorDeclaration } from '../types.ts';
+
+/**
+ * Infrastructure code written for Terraform or OpenTofu: `terraform show -json` plan and state
+ * files matched by glob patterns, judged before (plan) or as (state) they are applied.
+ */
+export const terraformDeclaration: CollectorDeclaration = {
+  type: 'terraform',
+  // Each resource yields an item of the provider it will live in.
+  providers: ['aws-kms', 'gcp-kms', 'vault-transit', 'vault-pki', 'x509-file'],
+  // It globs and reads files; it never runs terraform nor calls a backend.
+  operations: ['fs:glob', 'fs:read'],
+  configSchema: {
+    required: ['paths'],
+    properties: {
+      paths: {
+        type: 'array',
+        minItems: 1,
+        items: { type: 'string', minLength: 1 },
+        description: 'Globs, relative to the config, of `terraform show -json` plan and state files.',
+      },
+      maxFileBytes: {
+        type: 'integer',
+        minimum: 1,
+        maximum: 536870912,
+        description: 'Files larger than this are reported and not read (default 268435456, 256 MiB).',
+      },
+    },
+  },
+  load: async () => (await import('./collector.ts')).terraformCollector,
+};
