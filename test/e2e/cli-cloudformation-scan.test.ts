@@ -5,15 +5,13 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { runCli } from '../support/cli.ts';
 import { validateSarifMultitool, validateSarifSchema } from '../support/sarif-validate.ts';
+import { assertEvaluateAccepts } from '../support/evidence.ts';
+import type { Report } from '../../src/report/types.ts';
 
 const FIXTURE = 'test/fixtures/iac/cloudformation';
 const TEMPLATES = `${FIXTURE}/templates`;
 const NOW = '2026-01-15T00:00:00Z';
 
-interface Report {
-  sources: { id: string; status: string; errors: { code: string; message: string }[] }[];
-  findings: { ruleId: string; severity: string; resource: { uid: string }; fingerprint: string }[];
-}
 interface SarifResult {
   ruleId: string;
   partialFingerprints: { primaryLocationLineHash: string };
@@ -41,6 +39,8 @@ test('scan of CloudFormation templates: the expected findings, each SARIF result
   assert.equal(run.code, 1, run.stderr);
 
   const report = JSON.parse(await readFile(path.join(out, 'keydrift.json'), 'utf8')) as Report;
+  // What the scan collected, evaluate accepts (the contract every collector keeps).
+  await assertEvaluateAccepts(report.inventory, report.sources);
   assert.deepEqual(
     report.findings.map((finding) => ({ ruleId: finding.ruleId, severity: finding.severity, uid: finding.resource.uid })),
     EXPECTED.map(({ ruleId, severity, uid }) => ({ ruleId, severity, uid })),

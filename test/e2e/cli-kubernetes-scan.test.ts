@@ -5,16 +5,14 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { runCli } from '../support/cli.ts';
 import { validateSarifMultitool, validateSarifSchema } from '../support/sarif-validate.ts';
+import { assertEvaluateAccepts } from '../support/evidence.ts';
+import type { Report } from '../../src/report/types.ts';
 
 const FIXTURE = 'test/fixtures/iac/kubernetes';
 const MANIFESTS = `${FIXTURE}/manifests`;
 // After 2026-03-15: public-tls allows leaf certificates 200 days.
 const NOW = '2026-06-01T00:00:00Z';
 
-interface Report {
-  sources: { id: string; status: string; errors: { code: string; message: string }[] }[];
-  findings: { ruleId: string; severity: string; resource: { uid: string }; fingerprint: string; evidence: Record<string, unknown> }[];
-}
 interface SarifResult {
   ruleId: string;
   partialFingerprints: { primaryLocationLineHash: string };
@@ -42,6 +40,8 @@ test('scan of cert-manager manifests: the expected findings, each SARIF result o
   assert.equal(run.code, 1, run.stderr);
 
   const report = JSON.parse(await readFile(path.join(out, 'keydrift.json'), 'utf8')) as Report;
+  // What the scan collected, evaluate accepts (the contract every collector keeps).
+  await assertEvaluateAccepts(report.inventory, report.sources);
   assert.deepEqual(
     report.findings.map((finding) => ({ ruleId: finding.ruleId, severity: finding.severity, uid: finding.resource.uid })),
     EXPECTED.map(({ ruleId, severity, uid }) => ({ ruleId, severity, uid })),

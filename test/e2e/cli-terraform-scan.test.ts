@@ -7,6 +7,7 @@ import type { Log } from 'sarif';
 import { runCli } from '../support/cli.ts';
 import { assertReportsValid } from '../support/reports.ts';
 import { validateSarifMultitool } from '../support/sarif-validate.ts';
+import { assertEvaluateAccepts } from '../support/evidence.ts';
 
 const FIXTURES = 'test/fixtures/iac/terraform';
 const PLAN = `${FIXTURES}/plan.json`;
@@ -45,6 +46,8 @@ describe('keydrift scan of terraform show -json plan and state files', () => {
     const run = await runCli(['scan', '--config', `${FIXTURES}/keydrift.yaml`, '--format', 'json,sarif', '--out', dir, '--now', NOW]);
     assert.equal(run.code, 1, run.stderr);
     const report = assertReportsValid(dir);
+    // What the scan collected, evaluate accepts (the contract every collector keeps).
+    await assertEvaluateAccepts(report.inventory, report.sources);
     assert.deepEqual(report.sources.map((source) => [source.id, source.status, source.items, source.errors.length]), [['iac', 'ok', 9, 0]]);
     const sarif = JSON.parse(await readFile(path.join(dir, 'keydrift.sarif'), 'utf8')) as Log;
     const results = sarif.runs[0]!.results!.map((result) => {

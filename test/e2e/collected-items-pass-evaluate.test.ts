@@ -29,6 +29,9 @@ const PROVEN_IN: Record<string, string[]> = {
   'gcp-kms': ['test/integration/gcp-kms-scan.test.ts'],
   vault: ['test/integration/vault-scan.test.ts'],
   pkcs11: ['test/integration/pkcs11-softhsm-scan.test.ts'],
+  terraform: ['test/e2e/cli-terraform-scan.test.ts'],
+  cloudformation: ['test/e2e/cli-cloudformation-scan.test.ts'],
+  kubernetes: ['test/e2e/cli-kubernetes-scan.test.ts'],
 };
 
 describe('scan output always passes evaluate', () => {
