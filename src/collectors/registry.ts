@@ -16,8 +16,8 @@ export const DECLARATIONS: readonly CollectorDeclaration[] = [
   (await import('./pkcs11/declaration.ts')).pkcs11Declaration,
   (await import('./x509/declaration.ts')).x509FilesDeclaration,
   (await import('./tls/declaration.ts')).tlsDeclaration,
-  (await import('./terraform/declaration.ts')).terraformDeclaration,
   (await import('./snapshot/declaration.ts')).snapshotDeclaration,
+  (await import('./terraform/declaration.ts')).terraformDeclaration,
   (await import('./cloudformation/declaration.ts')).cloudformationDeclaration,
   (await import('./kubernetes/declaration.ts')).kubernetesDeclaration,
 ];

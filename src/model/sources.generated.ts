@@ -2,7 +2,7 @@
 // in src/collectors/registry.ts; do not edit.
 
 /** Every config source `type` a collector declares. */
-export const SOURCE_TYPES = ['aws-kms', 'aws-acm', 'gcp-kms', 'vault', 'pkcs11', 'x509-files', 'tls', 'terraform', 'snapshot', 'cloudformation', 'kubernetes'] as const;
+export const SOURCE_TYPES = ['aws-kms', 'aws-acm', 'gcp-kms', 'vault', 'pkcs11', 'x509-files', 'tls', 'snapshot', 'terraform', 'cloudformation', 'kubernetes'] as const;
 export type SourceType = (typeof SOURCE_TYPES)[number];
 
 /** Every inventory `provider` a collector yields. */

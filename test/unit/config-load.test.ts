@@ -53,7 +53,7 @@ test('profile, settings and tier settings merge in that order', () => {
 test('an unknown source type names the file, line, field and the accepted types', () => {
   const [problem, ...rest] = problems('version: 1\nsources:\n  - id: a\n    type: aws-kmss\n');
   assert.deepEqual(rest, []);
-  assert.match(problem!, /^keydrift\.yaml:3:5: sources\[0\]: unknown type "aws-kmss"; expected one of aws-kms, aws-acm, gcp-kms, vault, pkcs11, x509-files, tls, snapshot$/);
+  assert.match(problem!, /^keydrift\.yaml:3:5: sources\[0\]: unknown type "aws-kmss"; expected one of aws-kms, aws-acm, gcp-kms, vault, pkcs11, x509-files, tls, snapshot, terraform, cloudformation, kubernetes$/);
 });
 
 test('malformed YAML is reported with its position', () => {
