@@ -1,3 +1,4 @@
+import { fileSourceSchema } from '../file-source-schema.ts';
 import type { CollectorDeclaration } from '../types.ts';
 
 /**
@@ -14,22 +15,6 @@ export const cloudformationDeclaration: CollectorDeclaration = {
   operations: ['fs:glob', 'fs:read'],
   // Its source entry's JSON Schema beyond id, type and concurrency (which every source has): the
   // generator adds those and additionalProperties: false to make its branch of the config schema's sources oneOf.
-  configSchema: {
-    required: ['paths'],
-    properties: {
-      paths: {
-        description: 'Glob patterns of CloudFormation templates (YAML or JSON), relative to the config file.',
-        type: 'array',
-        minItems: 1,
-        items: { type: 'string', minLength: 1 },
-      },
-      maxFileBytes: {
-        type: 'integer',
-        minimum: 1,
-        maximum: 536870912,
-        description: 'Templates larger than this are reported and not read (default 10485760, 10 MiB; CloudFormation itself accepts at most 1 MB).',
-      },
-    },
-  },
+  configSchema: fileSourceSchema({ paths: 'Glob patterns of CloudFormation templates (YAML or JSON), relative to the config file.', maxFileBytes: 'Templates larger than this are reported and not read (default 10485760, 10 MiB; CloudFormation itself accepts at most 1 MB).' }),
   load: async () => (await import('./collector.ts')).cloudformationCollector,
 };

@@ -1,4 +1,5 @@
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair, type ScalarTag, type CollectionTag, type YAMLMap } from 'yaml';
+import { PositionedSyntaxError, type TextPosition as Position } from '../../util/positioned-error.ts';
 
 // A CloudFormation template read as a YAML document (JSON is YAML), keeping the nodes so every
 // value keeps its line and column, and a small evaluator for the intrinsic functions whose result
@@ -13,20 +14,9 @@ export const ABSENT: unique symbol = Symbol('absent');
 
 export type Resolved = string | number | boolean | Resolved[] | { [key: string]: Resolved } | typeof UNRESOLVED | typeof ABSENT;
 
-export interface Position {
-  line: number;
-  column: number;
-}
+export type { TextPosition as Position } from '../../util/positioned-error.ts';
 
-export class TemplateSyntaxError extends Error {
-  readonly line: number;
-  readonly column: number;
-  constructor(message: string, position: Position) {
-    super(message);
-    this.line = position.line;
-    this.column = position.column;
-  }
-}
+export class TemplateSyntaxError extends PositionedSyntaxError {}
 
 /** Every short-form intrinsic (`!Ref`, `!Sub`, ...). Each may take a scalar, a list or a map, so each is declared thrice. */
 const SHORT_FORMS = [

@@ -1,3 +1,4 @@
+import { fileSourceSchema } from '../file-source-schema.ts';
 import type { CollectorDeclaration } from '../types.ts';
 
 /**
@@ -15,22 +16,6 @@ export const kubernetesDeclaration: CollectorDeclaration = {
   operations: ['fs:glob', 'fs:read'],
   // Its source entry's JSON Schema beyond id, type and concurrency (which every source has): the
   // generator adds those and additionalProperties: false to make its branch of the config schema's sources oneOf.
-  configSchema: {
-    required: ['paths'],
-    properties: {
-      paths: {
-        description: 'Glob patterns of Kubernetes manifests (YAML or JSON, multi-document, Helm-rendered), relative to the config file.',
-        type: 'array',
-        minItems: 1,
-        items: { type: 'string', minLength: 1 },
-      },
-      maxFileBytes: {
-        type: 'integer',
-        minimum: 1,
-        maximum: 536870912,
-        description: 'Manifest files larger than this are reported and not read (default 10485760, 10 MiB).',
-      },
-    },
-  },
+  configSchema: fileSourceSchema({ paths: 'Glob patterns of Kubernetes manifests (YAML or JSON, multi-document, Helm-rendered), relative to the config file.', maxFileBytes: 'Manifest files larger than this are reported and not read (default 10485760, 10 MiB).' }),
   load: async () => (await import('./collector.ts')).kubernetesCollector,
 };

@@ -1,24 +1,14 @@
 import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Node, type YAMLMap } from 'yaml';
+import { PositionedSyntaxError, type TextPosition as Position } from '../../util/positioned-error.ts';
 
 // A manifest file read the way kubectl and Helm write them: any number of YAML documents (JSON is
 // YAML), each an object or a `List` of objects, keeping the nodes so every value keeps its line and
 // column. Documents that are not Kubernetes objects (no apiVersion and kind) are skipped silently:
 // a glob such as **/*.yaml meets values files and CI configs too.
 
-export interface Position {
-  line: number;
-  column: number;
-}
+export type { TextPosition as Position } from '../../util/positioned-error.ts';
 
-export class ManifestSyntaxError extends Error {
-  readonly line: number;
-  readonly column: number;
-  constructor(message: string, position: Position) {
-    super(message);
-    this.line = position.line;
-    this.column = position.column;
-  }
-}
+export class ManifestSyntaxError extends PositionedSyntaxError {}
 
 export interface ManifestObject {
   apiVersion: string;

@@ -1,3 +1,4 @@
+import { fileSourceSchema } from '../file-source-schema.ts';
 import type { CollectorDeclaration } from '../types.ts';
 
 /**
@@ -10,22 +11,6 @@ export const terraformDeclaration: CollectorDeclaration = {
   providers: ['aws-kms', 'gcp-kms', 'vault-transit', 'vault-pki', 'x509-file'],
   // It globs and reads files; it never runs terraform nor calls a backend.
   operations: ['fs:glob', 'fs:read'],
-  configSchema: {
-    required: ['paths'],
-    properties: {
-      paths: {
-        type: 'array',
-        minItems: 1,
-        items: { type: 'string', minLength: 1 },
-        description: 'Globs, relative to the config, of `terraform show -json` plan and state files.',
-      },
-      maxFileBytes: {
-        type: 'integer',
-        minimum: 1,
-        maximum: 536870912,
-        description: 'Files larger than this are reported and not read (default 268435456, 256 MiB).',
-      },
-    },
-  },
+  configSchema: fileSourceSchema({ paths: 'Globs, relative to the config, of `terraform show -json` plan and state files.', maxFileBytes: 'Files larger than this are reported and not read (default 268435456, 256 MiB).' }),
   load: async () => (await import('./collector.ts')).terraformCollector,
 };

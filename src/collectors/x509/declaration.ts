@@ -1,3 +1,4 @@
+import { fileSourceSchema } from '../file-source-schema.ts';
 import type { CollectorDeclaration } from '../types.ts';
 
 /**
@@ -14,17 +15,6 @@ export const x509FilesDeclaration: CollectorDeclaration = {
   operations: ['fs:glob', 'fs:read'],
   // Its source entry's JSON Schema beyond id, type and concurrency (which every source has): the
   // generator adds those and additionalProperties: false to make its branch of the config schema's sources oneOf.
-  configSchema: {
-    required: ['paths'],
-    properties: {
-      paths: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
-      maxFileBytes: {
-        type: 'integer',
-        minimum: 1,
-        maximum: 536870912,
-        description: 'Files larger than this are reported and not read (default 10485760, 10 MiB).',
-      },
-    },
-  },
+  configSchema: fileSourceSchema({ maxFileBytes: 'Files larger than this are reported and not read (default 10485760, 10 MiB).' }),
   load: async () => (await import('./files.ts')).x509FilesCollector,
 };
