@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { runCli } from '../support/cli.ts';
-import { validateSarifMultitool, validateSarifSchema } from '../support/sarif-validate.ts';
+import { assertSarifOnDeclaredLines } from '../support/declared-sarif.ts';
 import { assertEvaluateAccepts } from '../support/evidence.ts';
 import type { Report } from '../../src/report/types.ts';
 
@@ -12,11 +12,6 @@ const FIXTURE = 'test/fixtures/iac/cloudformation';
 const TEMPLATES = `${FIXTURE}/templates`;
 const NOW = '2026-01-15T00:00:00Z';
 
-interface SarifResult {
-  ruleId: string;
-  partialFingerprints: { primaryLocationLineHash: string };
-  locations: { physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number; startColumn: number } } }[];
-}
 
 // Written by hand from the templates: what a reviewer of the pull request should see, and on which line.
 const EXPECTED = [
@@ -50,17 +45,7 @@ test('scan of CloudFormation templates: the expected findings, each SARIF result
   assert.deepEqual(source!.errors.map((error) => error.code), ['template-invalid']);
   assert.match(source!.errors[0]!.message, new RegExp(`^${TEMPLATES}/broken\\.yaml:6:7: `));
 
-  const sarif = JSON.parse(await readFile(path.join(out, 'keydrift.sarif'), 'utf8')) as { runs: { results: SarifResult[] }[] };
-  assert.deepEqual(validateSarifSchema(sarif), []);
-  const multitool = await validateSarifMultitool(path.join(out, 'keydrift.sarif'));
-  assert.deepEqual(multitool.errors, [], 'SARIF Multitool (Sarif;Ghas rules)');
-  const results = sarif.runs[0]!.results;
-  assert.deepEqual(
-    results.map((result) => ({ ruleId: result.ruleId, file: result.locations[0]!.physicalLocation.artifactLocation.uri, line: result.locations[0]!.physicalLocation.region.startLine })),
-    EXPECTED.map(({ ruleId, file, line }) => ({ ruleId, file, line })),
-  );
-  const byFingerprint = new Map(report.findings.map((finding) => [finding.fingerprint, finding.ruleId]));
-  for (const result of results) assert.equal(byFingerprint.get(result.partialFingerprints.primaryLocationLineHash), result.ruleId);
+  await assertSarifOnDeclaredLines(out, report, EXPECTED);
 });
 
 test('a scan whose only template is malformed is incomplete: exit 3, KD-GOV-003 naming the file and line', async (t) => {
