@@ -4,7 +4,7 @@ import { parse } from 'yaml';
 import { describeError, fieldPath, validator } from '../util/schemas.ts';
 import { displayPath } from '../util/paths.ts';
 import { PROFILES, type Profile } from '../model/profile.ts';
-import type { Config, Settings, Waiver } from './types.ts';
+import type { Config, ManagedAsCode, Settings, Waiver } from './types.ts';
 import { packagePath } from '../util/package-root.ts';
 
 type MinBits = { rsa: number; ec: number; symmetric: number; hmac: number };
@@ -143,10 +143,12 @@ export interface EffectivePolicy {
   waivers: Waiver[];
   /** Custom policy bundles or Rego folders, as paths from the working folder. */
   bundles: string[];
+  /** Recorded so `evaluate` re-derives KD-DRF-002 from a report. */
+  drift?: { managedAsCode: ManagedAsCode[] };
 }
 
 /** Defaults, then the profile, then the config's settings; each tier adds its own on top. */
-export function effectivePolicy(config: (Pick<Config, 'policy' | 'waivers'> & { baseDir?: string }) | undefined): EffectivePolicy {
+export function effectivePolicy(config: (Pick<Config, 'policy' | 'waivers' | 'drift'> & { baseDir?: string }) | undefined): EffectivePolicy {
   const profile = config?.policy?.profile ?? 'default';
   const settings = layer(mergeSettings(DEFAULT_SETTINGS, profileDefinitions().get(profile)!.settings), config?.policy?.settings);
   const tierSettings: Record<string, FullSettings> = {};
@@ -154,7 +156,8 @@ export function effectivePolicy(config: (Pick<Config, 'policy' | 'waivers'> & { 
     tierSettings[tier] = layer(settings, overrides);
   }
   const bundles = (config?.policy?.bundles ?? []).map((bundle) => displayPath(path.resolve(config?.baseDir ?? '.', bundle)));
-  return { profile, settings, tierSettings, waivers: config?.waivers ?? [], bundles };
+  const managedAsCode = config?.drift?.managedAsCode ?? [];
+  return { profile, settings, tierSettings, waivers: config?.waivers ?? [], bundles, ...(managedAsCode.length > 0 ? { drift: { managedAsCode } } : {}) };
 }
 
 /**

@@ -58,6 +58,14 @@ export interface RemediationAllow {
   tier?: string;
 }
 
+/** A scope of live keys the config says is fully managed as code (KD-DRF-002 judges only these). */
+export interface ManagedAsCode {
+  /** Source id or glob. */
+  source: string;
+  /** Key uid or glob; every key of the source when absent. */
+  resource?: string;
+}
+
 export interface RemediationConfig {
   allow?: RemediationAllow[];
 }
@@ -81,6 +89,8 @@ export interface Config {
   report?: { formats?: Format[]; outDir?: string; failOn?: FailOn };
   /** What `keydrift remediate` may change; nothing at all when absent. */
   remediation?: RemediationConfig;
+  /** Declared-versus-live drift: the live scopes fully managed as code (KD-DRF-002). */
+  drift?: { managedAsCode?: ManagedAsCode[] };
   /** Absolute path of the file it came from. */
   file: string;
   /** Folder relative paths in the config are resolved against. */

@@ -80,7 +80,7 @@ export class PolicyEngine {
   evaluate(input: EvaluationInput): RawFinding[] {
     if (this.modules.some((module) => module.sandboxed)) throw new PolicyError('custom policy bundles are loaded: evaluate them with evaluateAll');
     const findings: RawFinding[] = [];
-    const data = policyData(input.policy, input.items);
+    const data = policyData(input.policy, input.items, input.sources);
     for (const module of this.modules) {
       module.policy.setData(data);
       for (const encoded of this.#batches(input)) appendResult(findings, module, evaluateHere(module, encoded));
@@ -91,7 +91,7 @@ export class PolicyEngine {
   /** Every module's findings: built-in ones in-process, custom ones on a worker under `timeoutMs` each. */
   async evaluateAll(input: EvaluationInput, timeoutMs = DEFAULT_SANDBOX_TIMEOUT_MS): Promise<RawFinding[]> {
     const findings: RawFinding[] = [];
-    const data = policyData(input.policy, input.items);
+    const data = policyData(input.policy, input.items, input.sources);
     for (const module of this.modules) {
       if (!module.sandboxed) {
         module.policy.setData(data);

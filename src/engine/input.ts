@@ -5,17 +5,23 @@ import type { SourceStatus } from '../model/source.ts';
 import { waiverExpiry } from '../findings/waivers.ts';
 import { epochSeconds } from '../util/epoch-seconds.ts';
 import { certificateIndex } from '../certificates/relations.ts';
+import { driftIdentity, type DriftIdentity } from '../drift/identity.ts';
+import { driftIndex, inactiveDriftIndex } from '../drift/index.ts';
 
 // wasm has no time builtins and the clock must be reproducible, so every timestamp the rules
 // compare reaches Rego as epoch seconds beside its RFC 3339 form: item._t.<field>, input.now_s.
 
 export interface PolicyItem extends InventoryItem {
   _t: Record<string, number | null>;
+  /** How the drift rules recognise the key on the other side (declared or live); absent when it has no identity to compare. */
+  _drift?: DriftIdentity;
 }
 
 export function policyItem(item: InventoryItem): PolicyItem {
+  const identity = driftIdentity(item);
   return {
     ...item,
+    ...(identity.scope !== null || identity.strong.length > 0 || identity.weak.length > 0 ? { _drift: identity } : {}),
     versions:
       item.versions?.map((version) => ({
         ...version,
@@ -74,11 +80,13 @@ function policySettings(settings: FullSettings): unknown {
 /**
  * With `items`, the data also carries data.certificateIndex, so rules that compare certificates
  * see the whole inventory although items are evaluated in batches; without it (opa eval over the
- * whole input) the Rego builds the same index from input.items.
+ * whole input) the Rego builds the same index from input.items. The drift rules compare declared
+ * and live keys only through data.driftIndex, which needs the sources' completeness too.
  */
-export function policyData(policy: EffectivePolicy, items?: readonly InventoryItem[]): Record<string, unknown> {
+export function policyData(policy: EffectivePolicy, items?: readonly InventoryItem[], sources: readonly SourceStatus[] = []): Record<string, unknown> {
   return {
     ...(items ? { certificateIndex: certificateIndex(items) } : {}),
+    driftIndex: items ? driftIndex(items, sources, policy.drift?.managedAsCode) : inactiveDriftIndex(),
     profile: policy.profile,
     settings: policySettings(policy.settings),
     tierSettings: Object.fromEntries(

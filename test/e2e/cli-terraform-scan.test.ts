@@ -28,8 +28,8 @@ const EXPECTED = [
   ['KD-ALG-003', 'info', 'terraform:plan.json#tls_private_key.example', PLAN, 224],
   // The for_each instance of an RSA signing key: customer_master_key_spec.
   ['KD-ALG-003', 'info', 'terraform:plan.json#aws_kms_key.signing["docs"]', PLAN, 90],
-  // The state's key carries its ARN, which becomes its uid.
-  ['KD-ROT-001', 'high', 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab', STATE, 19],
+  // The state's key: a declaration's uid is its file and address (the live key keeps the ARN).
+  ['KD-ROT-001', 'high', 'terraform:state.json#aws_kms_key.legacy', STATE, 19],
 ].map(([rule, severity, uid, file, line]) => `${rule} ${severity} ${uid} ${file}:${line}`);
 
 describe('keydrift scan of terraform show -json plan and state files', () => {
@@ -81,7 +81,7 @@ describe('keydrift scan of terraform show -json plan and state files', () => {
     assert.match(source!.errors[0]!.message, /^test\/fixtures\/iac\/terraform\/broken\/truncated-plan\.json: not valid JSON at line 7, column 60: /);
     assert.deepEqual(report.findings.map((finding) => `${finding.ruleId} ${finding.resource.uid}`).sort(), [
       'KD-GOV-003 source:iac',
-      'KD-ROT-001 arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+      'KD-ROT-001 terraform:state.json#aws_kms_key.legacy',
     ]);
   });
 });

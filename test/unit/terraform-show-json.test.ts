@@ -87,7 +87,7 @@ describe('terraform collector', () => {
     assert.deepEqual(errors, []);
     const [aws, gcp, transit] = items;
     assert.deepEqual([aws!.rotation!.supported, aws!.rotation!.automatic, aws!.rotation!.periodDays], [null, true, null]);
-    assert.deepEqual([gcp!.uid, gcp!.algorithm, gcp!.rotation!.automatic, gcp!.rotation!.periodDays], ['projects/p/locations/global/keyRings/r/cryptoKeys/k', 'AES-256', null, null]);
+    assert.deepEqual([gcp!.uid, gcp!.evidence['nativeId'], gcp!.algorithm, gcp!.rotation!.automatic, gcp!.rotation!.periodDays], ['terraform:plan.json#google_kms_crypto_key.k', 'projects/p/locations/global/keyRings/r/cryptoKeys/k', 'AES-256', null, null]);
     assert.deepEqual([transit!.rotation!.automatic, transit!.attributes!.exportable], [null, null]);
   });
 

@@ -12,6 +12,8 @@ findings contains finding if some finding in data.keydrift.algorithms.findings
 
 findings contains finding if some finding in data.keydrift.certificates.findings
 
+findings contains finding if some finding in data.keydrift.drift.findings
+
 findings contains finding if some finding in data.keydrift.governance.findings
 
 findings contains finding if some finding in data.keydrift.hsm.findings

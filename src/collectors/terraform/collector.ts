@@ -29,16 +29,18 @@ export const terraformCollector: Collector = {
   operations: terraformDeclaration.operations,
   async *collect(source, ctx) {
     const config = source as TerraformSource;
-    // A plan and the state it was made from list the same keys: the first file (in path order) wins.
+    // A plan and the state it was made from list the same keys (same native id): the first file (in path order) wins.
     const seen = new Set<string>();
     for (const file of await matchFiles(config.paths, ctx)) {
       if (ctx.signal.aborted) return;
       for (const item of await declaredItems(file, config, ctx)) {
-        if (seen.has(item.uid)) {
+        const nativeId = item.evidence['nativeId'];
+        const identity = typeof nativeId === 'string' ? `${item.provider}|${nativeId}` : item.uid;
+        if (seen.has(identity)) {
           ctx.logger.debug(`${item.declaredIn?.file}: ${item.address} is also declared in an earlier file; kept once`);
           continue;
         }
-        seen.add(item.uid);
+        seen.add(identity);
         yield item;
       }
     }

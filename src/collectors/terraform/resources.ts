@@ -2,11 +2,15 @@
 // key is judged exactly as the live key it will become. Only values the plan or state knows are
 // used: an unknown one (known after apply) stays null, never false.
 
+import { acmItem, acmKeyAlgorithm } from '../aws/acm/map.ts';
 import { kmsItem } from '../aws/kms/map.ts';
 import { gcpItem, type GcpCryptoKey } from '../gcp-kms/map.ts';
 import { pkiRoleItem, transitItem, type VaultLocation } from '../vault/map.ts';
+import { certificateItem, isCertificateError, parseCertificate, type ParsedCertificate } from '../../certificates/certificate.ts';
+import { scanPem } from '../../certificates/pem.ts';
 import { ecKey, rsaKey, unknownAlgorithm, type CanonicalKey } from '../../inventory/algorithms.ts';
-import { baseItem, type InventoryItem } from '../../inventory/types.ts';
+import { baseItem, type InventoryItem, type KeyType, type KeyUsage, type Purpose, type Rotation } from '../../inventory/types.ts';
+import { rfc3339OrNull } from '../../util/rfc3339.ts';
 import { pointer } from './json-positions.ts';
 import type { ResourceInstance } from './show-json.ts';
 
@@ -23,7 +27,7 @@ export interface DeclaredResource {
   sets: Record<string, Attribute>;
 }
 
-/** What a mapper needs besides the resource: the uid a resource without a native id gets, and the source. */
+/** What a mapper needs besides the resource: the uid of a declaration (its file and address: the live key it becomes has its own, the native id), and the source. */
 export interface MapContext {
   fallbackUid: string;
   sourceId: string;
@@ -64,6 +68,23 @@ const googleSeconds = (attr: Attribute): number | null => {
 };
 /** The first of several spellings of one setting that is set (or unknown), else the first. */
 const firstSet = (...attrs: Attribute[]): Attribute => attrs.find((attr) => attr.unknown || attr.value !== null) ?? attrs[0]!;
+const strings = (attr: Attribute): string[] =>
+  Array.isArray(attr.value) ? attr.value.filter((entry): entry is string => typeof entry === 'string' && entry !== '') : [];
+/** An RFC 3339 attribute as a Date; undefined when unknown, absent or not a date. */
+const date = (attr: Attribute): Date | undefined => {
+  const value = text(attr);
+  const parsed = value === null ? null : new Date(value);
+  return parsed && !Number.isNaN(parsed.getTime()) ? parsed : undefined;
+};
+const timestamp = (attr: Attribute): string | null => rfc3339OrNull(date(attr));
+/**
+ * Whether a secret (key material, a private key) is set, for evidence: the answer is all that
+ * leaves this function, never the value. Null when terraform does not know yet.
+ */
+const isSet = (attr: Attribute): boolean | null => (attr.unknown ? null : attr.value !== null && attr.value !== '');
+/** A key whose family is known but not its size or curve (it is in a private key keydrift never reads, or known after apply). */
+const familyOnly = (raw: string, keyType: KeyType): CanonicalKey => ({ ...unknownAlgorithm(raw), keyType });
+const ED25519: CanonicalKey = { algorithm: 'Ed25519', keyType: 'ec', keySize: 256, curve: 'Ed25519' };
 
 function declaredEvidence(resource: ResourceInstance, names: readonly string[]): Record<string, unknown> {
   const evidence: Record<string, unknown> = { resourceType: resource.type, address: resource.address };
@@ -112,7 +133,7 @@ const awsKmsKey: Mapper = (resource, context) => {
   });
   // Whether KMS can rotate the key depends on its spec and usage: unknown when they are.
   if (spec.unknown || usage.unknown) item.rotation = { supported: null, automatic: bool(rotationOn), periodDays: num(period), lastRotatedAt: null, nextRotationAt: null };
-  item.uid = arn ?? context.fallbackUid;
+  item.uid = context.fallbackUid;
   item.name = resource.address;
   if (!region) item.replication = null;
   if (!account) item.location = region ?? context.file;
@@ -171,7 +192,7 @@ const googleKmsCryptoKey: Mapper = (resource, context) => {
   item.state = bool(attribute(resource, 'skip_initial_version_creation')) === true ? 'unavailable' : 'enabled';
   if (purpose.unknown) item.rotation = { supported: null, automatic: null, periodDays: null, lastRotatedAt: null, nextRotationAt: null };
   else if (rotationPeriod.unknown && item.rotation?.supported) item.rotation = { ...item.rotation, automatic: null, periodDays: null };
-  item.uid = keyName ?? context.fallbackUid;
+  item.uid = context.fallbackUid;
   if (!keyName) {
     item.name = text(attribute(resource, 'name')) ?? resource.address;
     item.location = context.file;

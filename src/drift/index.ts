@@ -1,0 +1,72 @@
+import type { InventoryItem } from '../inventory/types.ts';
+import type { SourceStatus } from '../model/source.ts';
+import type { ManagedAsCode } from '../config/types.ts';
+import { globMatches } from '../findings/waivers.ts';
+import { driftIdentity, driftSettings } from './identity.ts';
+
+// The drift rules (KD-DRF-001..003) compare declared keys with live ones across the whole
+// inventory, while the engine evaluates items in batches; this index is what they look up, built
+// once per run and given to the policy as data.driftIndex. It only groups and spells: whether a
+// declaration has a live key, whether a setting differs, is decided in Rego.
+
+/** What the rules read about a live key a declaration may match. */
+export interface LiveKeySummary {
+  uid: string;
+  name: string;
+  location: string;
+  sourceId: string;
+  state: string;
+  settings: Record<string, unknown>;
+}
+
+export interface DriftIndex {
+  /** Both declared and live keys are in the run: without either, there is nothing to compare. */
+  active: boolean;
+  /** Every source of declared items was read completely: otherwise a live key may look undeclared only because its file was not. */
+  declaredComplete: boolean;
+  /** Live keys by identity (strong and weak). */
+  live: Record<string, LiveKeySummary[]>;
+  /** Identities some declaration has. */
+  declared: Record<string, true>;
+  /** provider|location of every live key from a completely read source: a declared key is missing only where a source looked. */
+  scopes: Record<string, true>;
+  /** Providers with a completely read live source. */
+  providers: Record<string, true>;
+  /** Live keys in a scope fully managed as code, by uid. */
+  managed: Record<string, true>;
+}
+
+const empty = <T>(): Record<string, T> => Object.create(null) as Record<string, T>;
+
+export function inactiveDriftIndex(): DriftIndex {
+  return { active: false, declaredComplete: false, live: empty(), declared: empty(), scopes: empty(), providers: empty(), managed: empty() };
+}
+
+export function driftIndex(items: readonly InventoryItem[], sources: readonly SourceStatus[], managedAsCode: readonly ManagedAsCode[] = []): DriftIndex {
+  const declaredItems = items.filter((item) => item.declared === true && item.kind === 'key');
+  if (declaredItems.length === 0) return inactiveDriftIndex();
+  const complete = new Set(sources.filter((source) => source.status === 'ok').map((source) => source.id));
+  const declaredSources = new Set(declaredItems.map((item) => item.sourceId));
+  const index = inactiveDriftIndex();
+  index.declaredComplete = [...declaredSources].every((id) => complete.has(id));
+  for (const item of declaredItems) {
+    const identity = driftIdentity(item);
+    for (const key of [...identity.strong, ...identity.weak]) index.declared[key] = true;
+  }
+  for (const item of items) {
+    if (item.declared === true || item.kind !== 'key') continue;
+    const identity = driftIdentity(item);
+    if (identity.strong.length === 0 && identity.weak.length === 0) continue;
+    index.active = true;
+    const summary: LiveKeySummary = { uid: item.uid, name: item.name, location: item.location, sourceId: item.sourceId, state: item.state, settings: driftSettings(item) };
+    for (const key of [...identity.strong, ...identity.weak]) (index.live[key] ??= []).push(summary);
+    if (complete.has(item.sourceId)) {
+      index.providers[item.provider] = true;
+      if (identity.scope) index.scopes[identity.scope] = true;
+    }
+    if (managedAsCode.some((scope) => globMatches(scope.source, item.sourceId) && (scope.resource === undefined || globMatches(scope.resource, item.uid)))) {
+      index.managed[item.uid] = true;
+    }
+  }
+  return index;
+}
