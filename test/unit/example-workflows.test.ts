@@ -208,3 +208,36 @@ test('remediate.yml applies only from a manual dispatch, behind the protected en
   const upload = apply.steps.find((step) => step.with?.['name'] === 'keydrift-audit-log');
   assert.equal(upload?.if, 'always()', 'the audit log is uploaded even when the apply fails');
 });
+
+test('pull-request.yml writes a valid config that scans exactly the changed infrastructure-code files, names matched literally', async () => {
+  const { parseConfig } = await import('../../src/config/load.ts');
+  const workflow = parse(readFileSync(path.join(WORKFLOW_DIR, 'pull-request.yml'), 'utf8')) as { jobs: Record<string, { steps: { id?: string; run?: string }[] }> };
+  const step = Object.values(workflow.jobs).flatMap((job) => job.steps).find((candidate) => candidate.id === 'iac-config');
+  assert.ok(step?.run, 'the iac-config step is missing');
+  const dir = tempDir();
+  const output = path.join(dir, 'github-output');
+  writeFileSync(output, '');
+  const run = spawnSync('bash', ['-eo', 'pipefail', '-c', step.run], {
+    cwd: dir,
+    encoding: 'utf8',
+    env: {
+      PATH: process.env['PATH'],
+      GITHUB_OUTPUT: output,
+      TERRAFORM_FILES: JSON.stringify(['infra/kms/main.tf', 'infra/odd[1]*.tf']),
+      CLOUDFORMATION_FILES: '[]',
+      KUBERNETES_FILES: JSON.stringify(['deploy/certs "web".yaml']),
+      PLAN_FILES: JSON.stringify(['tfplan.json']),
+    },
+  });
+  assert.equal(run.status, 0, run.stderr);
+  assert.equal(readFileSync(output, 'utf8'), 'config=keydrift-iac.generated.yaml\n');
+  const file = path.join(dir, 'keydrift-iac.generated.yaml');
+  const config = parseConfig(readFileSync(file, 'utf8'), file);
+  assert.deepEqual(
+    config.sources.map((source) => [source.id, source.type, source['paths']]),
+    [
+      ['terraform', 'terraform', ['infra/kms/main.tf', 'infra/odd[[]1[]][*].tf', 'tfplan.json']],
+      ['kubernetes', 'kubernetes', ['deploy/certs "web".yaml']],
+    ],
+  );
+});
