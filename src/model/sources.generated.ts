@@ -6,5 +6,5 @@ export const SOURCE_TYPES = ['aws-kms', 'aws-acm', 'gcp-kms', 'vault', 'pkcs11',
 export type SourceType = (typeof SOURCE_TYPES)[number];
 
 /** Every inventory `provider` a collector yields. */
-export const PROVIDERS = ['aws-kms', 'aws-acm', 'gcp-kms', 'vault-transit', 'vault-pki', 'pkcs11', 'x509-file', 'tls-endpoint', 'kubernetes-cert-manager'] as const;
+export const PROVIDERS = ['aws-kms', 'aws-acm', 'gcp-kms', 'vault-transit', 'vault-pki', 'pkcs11', 'x509-file', 'tls-endpoint', 'azure-key-vault', 'kubernetes-cert-manager'] as const;
 export type Provider = (typeof PROVIDERS)[number];

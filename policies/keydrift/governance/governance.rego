@@ -7,7 +7,7 @@ import data.keydrift.lib
 
 # Providers whose resources carry tags or labels. Elsewhere a tag can never be present, so an
 # item is only judged there when it carries tags at all (a snapshot or collector that adds them).
-taggable_providers := {"aws-kms", "aws-acm", "gcp-kms"}
+taggable_providers := {"aws-kms", "aws-acm", "gcp-kms", "azure-key-vault"}
 
 taggable(item) if {
 	lib.live_key(item)

@@ -8,7 +8,7 @@ import type { CollectorDeclaration } from '../types.ts';
 export const terraformDeclaration: CollectorDeclaration = {
   type: 'terraform',
   // Each resource yields an item of the provider it will live in.
-  providers: ['aws-kms', 'gcp-kms', 'vault-transit', 'vault-pki', 'x509-file'],
+  providers: ['aws-kms', 'aws-acm', 'gcp-kms', 'vault-transit', 'vault-pki', 'x509-file', 'azure-key-vault'],
   // It globs and reads files; it never runs terraform nor calls a backend.
   operations: ['fs:glob', 'fs:read'],
   configSchema: fileSourceSchema({ paths: 'Globs, relative to the config, of `terraform show -json` plan and state files.', maxFileBytes: 'Files larger than this are reported and not read (default 268435456, 256 MiB).' }),
