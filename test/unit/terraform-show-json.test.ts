@@ -96,14 +96,14 @@ describe('terraform collector', () => {
       'a-bad.json': '{\n  "format_version": "1.2",\n  "resource_changes": [\n    42\n  ]\n}',
       'b-foreign.json': { AWSTemplateFormatVersion: '2010-09-09' },
       'c-binary.tfplan': 'PK\u0003\u0004 zipped plan',
-      'd-config.tf': 'resource "aws_kms_key" "a" {}',
+      'd-config.tf.json': '{"resource": {}}',
       'e-good.json': { format_version: '1.2', resource_changes: [change('tls_private_key', 'tls_private_key.k', { algorithm: 'ECDSA', ecdsa_curve: 'P384' })] },
     });
     assert.deepEqual(errors, [
       'terraform-json-unexpected: a-bad.json: line 4, column 5: resource_changes/0 is not an object',
       'terraform-json-unexpected: b-foreign.json: not a terraform show -json plan or state: no format_version',
       'terraform-binary-plan: c-binary.tfplan: a binary plan file; run `terraform show -json <plan>` and scan its output',
-      'terraform-hcl-unsupported: d-config.tf: configuration files are not read yet; give keydrift the output of `terraform show -json` for a plan or state',
+      'terraform-json-configuration-unsupported: d-config.tf.json: configuration in JSON syntax is not read (without provider schemas a nested block and a map look alike); scan the .tf files, or the output of `terraform show -json` for a plan',
     ]);
     assert.deepEqual(items.map((item) => [item.address, item.algorithm, item.provider]), [['tls_private_key.k', 'EC-P384', 'x509-file']]);
   });

@@ -3,6 +3,7 @@
 // used: an unknown one (known after apply) stays null, never false.
 
 import { acmItem, acmKeyAlgorithm } from '../aws/acm/map.ts';
+import { analyseKeyPolicy, type PolicyAccess } from '../aws/key-policy.ts';
 import { kmsItem } from '../aws/kms/map.ts';
 import { gcpItem, type GcpCryptoKey } from '../gcp-kms/map.ts';
 import { pkiRoleItem, transitItem, type VaultLocation } from '../vault/map.ts';
@@ -105,6 +106,7 @@ const awsKmsKey: Mapper = (resource, context) => {
   const enabled = attribute(resource, 'is_enabled');
   const multiRegion = attribute(resource, 'multi_region');
   const tags = attribute(resource, 'tags');
+  const policy = attribute(resource, 'policy');
   const arn = text(attribute(resource, 'arn'));
   const where = arn ? ARN.exec(arn) : null;
   const region = where?.[1] ?? text(attribute(resource, 'region'));
@@ -128,7 +130,7 @@ const awsKmsKey: Mapper = (resource, context) => {
     rotationStatus: { KeyRotationEnabled: bool(rotationOn) ?? undefined, RotationPeriodInDays: num(period) || undefined },
     rotations: null,
     tags: stringMap(tags),
-    access: null,
+    access: keyPolicyAccess(policy, account),
     grants: null,
   });
   // Whether KMS can rotate the key depends on its spec and usage: unknown when they are.
@@ -160,10 +162,29 @@ const awsKmsKey: Mapper = (resource, context) => {
       'rotation.periodDays': period,
       replication: multiRegion,
       tags,
+      'access.public': policy,
+      'access.adminAndUse': policy,
+      'access.externalUse': policy,
       'evidence.deletion_window_in_days': attribute(resource, 'deletion_window_in_days'),
     },
   };
 };
+
+/**
+ * The access a key policy written in code grants, judged as the live policy would be (grants are
+ * never in code, so use by grant stays unknown). Unknown until apply, or not JSON: unknown (null).
+ */
+function keyPolicyAccess(policy: Attribute, account: string | null): PolicyAccess | null {
+  const document = text(policy);
+  if (document === null) return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(document);
+  } catch {
+    return null;
+  }
+  return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? analyseKeyPolicy(document, account) : null;
+}
 
 const googleKmsCryptoKey: Mapper = (resource, context) => {
   const purpose = attribute(resource, 'purpose');
