@@ -266,11 +266,14 @@ const vaultTransitKey: Mapper = (resource, context) => {
     derived: bool(attribute(resource, 'derived')) ?? undefined,
   });
   item.uid = context.fallbackUid;
+  // The path is the key's Vault identity only when the code names its mount (a reference to a
+  // vault_mount is known after apply).
+  const mountKnown = text(attribute(resource, 'backend')) !== null;
   const vaultPath = `${location.namespace ? `${location.namespace}/` : ''}${location.mount}/keys/${name}`;
   item.evidence = {
     ...item.evidence,
     ...declaredEvidence(resource, ['type', 'auto_rotate_period', 'exportable', 'allow_plaintext_backup', 'min_decryption_version']),
-    nativeId: vaultPath,
+    ...(mountKnown ? { nativeId: vaultPath } : {}),
   };
   return {
     item,
@@ -304,7 +307,11 @@ const vaultPkiRole: Mapper = (resource, context) => {
     null,
   );
   item.uid = context.fallbackUid;
-  item.evidence = { ...item.evidence, ...declaredEvidence(resource, ['max_ttl', 'ttl', 'key_type', 'key_bits']), nativeId: `${location.mount}/roles/${name}` };
+  item.evidence = {
+    ...item.evidence,
+    ...declaredEvidence(resource, ['max_ttl', 'ttl', 'key_type', 'key_bits']),
+    ...(text(attribute(resource, 'backend')) !== null ? { nativeId: `${location.mount}/roles/${name}` } : {}),
+  };
   return { item, sets: { 'evidence.roleMaxTtlSeconds': maxTtl, algorithm: keyType, keyType, keySize: keyBits } };
 };
 
