@@ -94,6 +94,8 @@ export async function run(): Promise<number> {
   setOutput('new-findings', String(report.summary.new));
   setOutput('fixed-findings', String(report.summary.fixed));
   setOutput('compliant', String(report.summary.compliant));
+  // Exit 1 wins over 3: this says "incomplete" even when findings decided the exit code.
+  setOutput('incomplete', String(report.sources.some((source) => source.status !== 'ok')));
   await summariseMarkdown(outDir, leftOver);
 
   const failOn = (input('fail-on') || 'high') as FailOn;
@@ -106,6 +108,7 @@ function reportScanFailure(cliExitCode: number, exitCode: number, problem: strin
   setOutput('exit-code', String(exitCode));
   for (const name of ['json-file', 'sarif-file', 'findings', 'new-findings', 'fixed-findings']) setOutput(name, '');
   setOutput('compliant', 'false');
+  setOutput('incomplete', 'true');
   setOutput('scan-failed', 'true');
   const message = `keydrift exited ${cliExitCode} and this run has no report: ${problem}.`;
   appendSummary(`## keydrift: the scan failed\n\n${message}\n\nNo earlier report stands in for it; the cause is in the log of the keydrift step.\n`);

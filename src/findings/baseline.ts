@@ -1,3 +1,4 @@
+import { catalogue } from '../rules/catalogue.ts';
 import { DEFAULT_MAX_EVIDENCE_FILE_BYTES } from '../inventory/file.ts';
 import type { InventoryItem } from '../inventory/types.ts';
 import { readRegularFile } from '../util/read-regular-file.ts';
@@ -97,8 +98,29 @@ function validTime(value: string | null | undefined): { text: string; ms: number
 }
 
 /**
- * By fingerprint: new, unchanged (same severity and evidence), updated (same rule and resource,
- * different severity or evidence); a baseline finding that no longer fires is kept as absent.
+ * A finding's evidence without the counts that move with the clock alone (a certificate's days
+ * left drops every night): such a change is not an update. Which keys those are, rules/ says.
+ */
+function withoutClockCounts(finding: Finding): Record<string, unknown> {
+  const counts = clockKeys(finding.ruleId);
+  if (counts.size === 0) return finding.evidence;
+  return Object.fromEntries(Object.entries(finding.evidence).filter(([key]) => !counts.has(key)));
+}
+
+const clockKeysByRule = new Map<string, Set<string>>();
+function clockKeys(ruleId: string): Set<string> {
+  let keys = clockKeysByRule.get(ruleId);
+  if (!keys) {
+    keys = new Set((catalogue().get(ruleId)?.evidence ?? []).filter((entry) => entry.clock === true).map((entry) => entry.key));
+    clockKeysByRule.set(ruleId, keys);
+  }
+  return keys;
+}
+
+/**
+ * By fingerprint: new, unchanged (same severity and evidence, counts that move with the clock
+ * aside), updated (same rule and resource, different severity or evidence); a baseline finding
+ * that no longer fires is kept as absent.
  */
 export function compareWithBaseline(
   current: readonly Finding[],
@@ -117,7 +139,7 @@ export function compareWithBaseline(
       if (!finding.waiver) added++;
       return { ...finding, baselineState: 'new' as const };
     }
-    const same = previous.severity === finding.severity && canonicalJson(previous.evidence) === canonicalJson(finding.evidence);
+    const same = previous.severity === finding.severity && canonicalJson(withoutClockCounts(previous)) === canonicalJson(withoutClockCounts(finding));
     return { ...finding, baselineState: same ? ('unchanged' as const) : ('updated' as const) };
   });
   const now = new Set(current.map((finding) => finding.fingerprint));

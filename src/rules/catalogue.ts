@@ -27,7 +27,8 @@ export interface RuleEntry {
   description: string;
   rationale: string;
   message: string;
-  evidence: { key: string; description: string }[];
+  /** `clock`: a count that moves with the evaluation clock alone (days left), not a change of the finding. */
+  evidence: { key: string; description: string; clock?: boolean }[];
   remediation: { text: string; automatic: boolean };
   controls: ControlMapping[];
   settings: string[];

@@ -38,6 +38,7 @@ describe('the bundled Action', () => {
       'new-findings': '0',
       'fixed-findings': '0',
       compliant: 'false',
+      incomplete: 'false',
     });
     assert.match(run.summary, /^# keydrift report: action-test/);
     assert.match(run.summary, /\| critical \| 1 \|/);
@@ -78,6 +79,18 @@ describe('the bundled Action', () => {
     const same = await runAction({ config: path.join(dir, 'keydrift.yaml'), 'out-dir': path.join(dir, 'third'), now: '2026-11-01T00:00:00Z', baseline: path.join(first, 'keydrift.json'), 'fail-on-new-only': 'true' }, dir);
     assert.equal(same.code, 0);
     assert.equal(same.outputs['compliant'], 'true');
+  });
+
+  test('findings and a partial source: exit 1, and the incomplete output still says the scan saw only part', async () => {
+    const config = path.join(dir, 'partial.yaml');
+    writeFileSync(
+      config,
+      `version: 1\nname: action-test\nsources:\n  - { id: keys, type: snapshot, path: ${path.join(REPO, 'examples/demo/snapshot/keys.json')} }\n  - { id: certs, type: x509-files, paths: ["no-such-dir/*.pem"] }\n`,
+    );
+    const run = await runAction({ config, 'out-dir': path.join(dir, 'partial-out'), now: '2026-11-01T00:00:00Z', formats: 'json' }, dir);
+    assert.equal(run.code, 1, run.stderr);
+    assert.equal(run.outputs['exit-code'], '1');
+    assert.equal(run.outputs['incomplete'], 'true');
   });
 
   test('a broken config: exit 2, the outputs say the scan failed and claim nothing else', async () => {

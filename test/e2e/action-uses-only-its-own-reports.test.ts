@@ -87,6 +87,7 @@ describe('the Action uses only the reports its own scan wrote', () => {
       'new-findings': '0',
       'fixed-findings': '0',
       compliant: 'false',
+      incomplete: 'false',
     });
     assert.match(run.summary, /^# keydrift report: action-fresh/);
     assert.ok(!run.summary.includes(PLANTED_SENTENCE), run.summary);

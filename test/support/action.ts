@@ -12,6 +12,7 @@ export const FAILED_OUTPUTS = {
   'exit-code': '2',
   'scan-failed': 'true',
   compliant: 'false',
+  incomplete: 'true',
   'json-file': '',
   'sarif-file': '',
   findings: '',
