@@ -1,3 +1,4 @@
+import { didYouMean } from '../util/did-you-mean.ts';
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,7 +52,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     const run = COMMANDS[command];
-    if (!run) throw new UsageError(`unknown command "${command}"; run "keydrift --help"`);
+    if (!run) throw new UsageError(`unknown command "${command}"${didYouMean(command, Object.keys(COMMANDS))}; run "keydrift --help"`);
     return await run(rest);
   } catch (error) {
     return reportError(error, verbose, command);

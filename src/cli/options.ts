@@ -2,6 +2,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { FORMATS, type Format } from '../model/format.ts';
 import type { Logger } from '../model/logger.ts';
 import type { FailOn } from '../model/severity.ts';
+import { didYouMean } from '../util/did-you-mean.ts';
 import { createLogger, wantsColor } from './logger.ts';
 
 /** A mistake on the command line: exit code 2, with the command's usage hint. */
@@ -43,7 +44,10 @@ export function parse(argv: string[], options: ParseArgsConfig['options']): { va
     const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
     return { values: values as Values, positionals };
   } catch (error) {
-    throw new UsageError((error as Error).message.replace(/^.*?: /, '').split('\n')[0] ?? 'invalid arguments');
+    const message = (error as Error).message.replace(/^.*?: /, '').split('\n')[0] ?? 'invalid arguments';
+    const unknown = /^Unknown option '(--?[^']+)'/.exec(message)?.[1];
+    const names = Object.keys(options ?? {}).map((name) => `--${name}`);
+    throw new UsageError(unknown ? `${message}${didYouMean(unknown, names)}` : message);
   }
 }
 
@@ -57,7 +61,7 @@ export function parseFormats(text: string | undefined): Format[] | undefined {
   const formats = text.split(',').map((part) => part.trim()).filter(Boolean);
   for (const format of formats) {
     if (!(FORMATS as readonly string[]).includes(format)) {
-      throw new UsageError(`--format: unknown format "${format}"; expected ${FORMATS.join(', ')}`);
+      throw new UsageError(`--format: unknown format "${format}"${didYouMean(format, FORMATS)}; expected ${FORMATS.join(', ')}`);
     }
   }
   if (formats.length === 0) throw new UsageError('--format: give at least one format');
