@@ -4,6 +4,8 @@ import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } fr
 import type { Region } from '../model/region.ts';
 import type { SourceConfig } from '../model/source.ts';
 import { describeError, fieldPath, validator } from '../util/schemas.ts';
+import { didYouMean } from '../util/did-you-mean.ts';
+import { globMatches } from '../util/glob-matches.ts';
 import { displayPath } from '../util/paths.ts';
 import type { Config } from './types.ts';
 import { SOURCE_TYPES } from './types.ts';
@@ -55,7 +57,10 @@ export function parseConfig(text: string, file: string): Config {
       .map((error) => {
         const where = positionOf(document, error.instancePath, lineCounter);
         let message = describeError(error);
-        if (error.keyword === 'discriminator') message += `; expected one of ${SOURCE_TYPES.join(', ')}`;
+        if (error.keyword === 'discriminator') {
+          const given = (error.params as { tagValue?: unknown }).tagValue;
+          message += `${typeof given === 'string' ? didYouMean(given, SOURCE_TYPES) : ''}; expected one of ${SOURCE_TYPES.join(', ')}`;
+        }
         return `${shown}:${where.line}:${where.col}: ${fieldPath(error.instancePath)}: ${message}`;
       });
     throw new ConfigError(dedupe(problems));
@@ -78,6 +83,18 @@ export function parseConfig(text: string, file: string): Config {
     if (!isRealDate(waiver.expires)) {
       const where = positionOf(document, `/waivers/${index}/expires`, lineCounter);
       problems.push(`${shown}:${where.line}:${where.col}: waivers[${index}].expires: "${waiver.expires}" is not a real date`);
+    }
+  }
+  const problemAt = (instancePath: string, message: string) => {
+    const where = positionOf(document, instancePath, lineCounter);
+    problems.push(`${shown}:${where.line}:${where.col}: ${fieldPath(instancePath)}: ${message}`);
+  };
+  expiryProblems(config.policy?.settings, '/policy/settings', problemAt);
+  for (const [tier, settings] of Object.entries(config.policy?.tierSettings ?? {})) expiryProblems(settings, `/policy/tierSettings/${tier.replaceAll('~', '~0').replaceAll('/', '~1')}`, problemAt);
+  const sourceIds = config.sources.map((source) => source.id);
+  for (const [index, scope] of (config.drift?.managedAsCode ?? []).entries()) {
+    if (!sourceIds.some((id) => globMatches(scope.source, id))) {
+      problemAt(`/drift/managedAsCode/${index}/source`, `"${scope.source}" names no source${didYouMean(scope.source, sourceIds)}; sources are ${sourceIds.join(', ')}`);
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);
@@ -141,4 +158,13 @@ function firstLine(message: string): string {
 
 function dedupe(values: string[]): string[] {
   return [...new Set(values)];
+}
+
+/** failDays is the later, sharper threshold: above warnDays the warning would never come first. */
+function expiryProblems(settings: { expiry?: { warnDays?: number; failDays?: number } } | undefined, at: string, problemAt: (instancePath: string, message: string) => void): void {
+  const expiry = settings?.expiry;
+  if (expiry?.warnDays === undefined || expiry.failDays === undefined) return;
+  if (expiry.failDays > expiry.warnDays) {
+    problemAt(`${at}/expiry/failDays`, `${expiry.failDays} is above warnDays (${expiry.warnDays}): a certificate would fail before it is warned about; failDays must be at most warnDays`);
+  }
 }

@@ -1,7 +1,7 @@
 import type { InventoryItem } from '../inventory/types.ts';
 import type { SourceStatus } from '../model/source.ts';
 import type { ManagedAsCode } from '../config/types.ts';
-import { globMatches } from '../findings/waivers.ts';
+import { globMatches } from '../util/glob-matches.ts';
 import { driftIdentity, driftSettings } from './identity.ts';
 
 // The drift rules (KD-DRF-001..003) compare declared keys with live ones across the whole

@@ -1,3 +1,4 @@
+import { globMatches } from '../util/glob-matches.ts';
 import type { Waiver } from '../config/types.ts';
 import { epochSeconds } from '../util/epoch-seconds.ts';
 import type { Finding } from './types.ts';
@@ -5,34 +6,6 @@ import type { Finding } from './types.ts';
 /** A waiver dated YYYY-MM-DD lasts to the end of that day, UTC. */
 export function waiverExpiry(expires: string): number | null {
   return epochSeconds(/^\d{4}-\d{2}-\d{2}$/.test(expires) ? `${expires}T23:59:59Z` : expires);
-}
-
-/**
- * A glob over uids: `*` matches any run of characters (`/` and `:` too), `?` one character.
- * Matched by the two-pointer method, which backtracks only to the last `*`: at most
- * glob x text steps, where a regular expression of many `.*` backtracks exponentially.
- */
-export function globMatches(glob: string, text: string): boolean {
-  let g = 0;
-  let t = 0;
-  let star = -1;
-  let resume = 0;
-  while (t < text.length) {
-    if (g < glob.length && (glob[g] === '?' || (glob[g] !== '*' && glob[g] === text[t]))) {
-      g++;
-      t++;
-    } else if (g < glob.length && glob[g] === '*') {
-      star = g++;
-      resume = t;
-    } else if (star >= 0) {
-      g = star + 1;
-      t = ++resume;
-    } else {
-      return false;
-    }
-  }
-  while (g < glob.length && glob[g] === '*') g++;
-  return g === glob.length;
 }
 
 export function waiverMatches(waiver: Waiver, finding: Finding): boolean {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { RemediationAllow } from '../config/types.ts';
 import { canonicalJson, digestOf } from '../findings/fingerprint.ts';
 import type { Finding } from '../findings/types.ts';
-import { globMatches } from '../findings/waivers.ts';
+import { globMatches } from '../util/glob-matches.ts';
 import type { InventoryItem } from '../inventory/types.ts';
 import { TOOL } from '../model/tool.ts';
 import type { Report } from '../report/types.ts';

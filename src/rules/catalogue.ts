@@ -1,6 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { parse } from 'yaml';
+import type { Waiver } from '../config/types.ts';
 import type { Severity } from '../model/severity.ts';
+import { didYouMean } from '../util/did-you-mean.ts';
+import { globMatches } from '../util/glob-matches.ts';
 import { describeError, fieldPath, validator } from '../util/schemas.ts';
 import { packagePath } from '../util/package-root.ts';
 
@@ -73,5 +76,18 @@ export function renderMessage(template: string, values: { name: string; uid: str
     // null is a value the rule chose to show (no expiry, unknown): never leave template syntax behind.
     if (value === null) return 'not set';
     return typeof value === 'object' ? JSON.stringify(value) : String(value);
+  });
+}
+
+/**
+ * Waivers whose rule names no built-in rule: a typo there suppresses nothing, silently. Only ids
+ * in the built-in KD- namespace are checked (a custom bundle's rules are known only when it runs).
+ */
+export function unknownWaiverRules(waivers: readonly Waiver[], rules: ReadonlyMap<string, RuleEntry> = catalogue()): string[] {
+  const ids = [...rules.keys()];
+  return waivers.flatMap((waiver, index) => {
+    if (!waiver.rule.startsWith('KD-') || ids.some((id) => globMatches(waiver.rule, id))) return [];
+    const at = waiver.declaredAt ? `${waiver.declaredAt.file}:${waiver.declaredAt.region.startLine}:${waiver.declaredAt.region.startColumn}: ` : '';
+    return [`${at}waivers[${index}].rule: "${waiver.rule}" names no rule${didYouMean(waiver.rule, ids)}, so it would waive nothing`];
   });
 }

@@ -53,7 +53,7 @@ test('profile, settings and tier settings merge in that order', () => {
 test('an unknown source type names the file, line, field and the accepted types', () => {
   const [problem, ...rest] = problems('version: 1\nsources:\n  - id: a\n    type: aws-kmss\n');
   assert.deepEqual(rest, []);
-  assert.match(problem!, /^keydrift\.yaml:3:5: sources\[0\]: unknown type "aws-kmss"; expected one of aws-kms, aws-acm, gcp-kms, vault, pkcs11, x509-files, tls, snapshot, terraform, cloudformation, kubernetes$/);
+  assert.match(problem!, /^keydrift\.yaml:3:5: sources\[0\]: unknown type "aws-kmss" \(did you mean "aws-kms"\?\); expected one of aws-kms, aws-acm, gcp-kms, vault, pkcs11, x509-files, tls, snapshot, terraform, cloudformation, kubernetes$/);
 });
 
 test('malformed YAML is reported with its position', () => {
@@ -90,4 +90,43 @@ test('a waiver without an owner or with an impossible date is rejected', () => {
 test('a config that is not a mapping is rejected', () => {
   const [problem] = problems('- just\n- a list\n');
   assert.match(problem!, /must be a YAML mapping/);
+});
+
+test('semantic checks: failDays above warnDays, a drift scope naming no source', () => {
+  const found = problems(`version: 1
+sources:
+  - { id: aws-prod, type: aws-kms, regions: [us-east-1] }
+policy:
+  settings: { expiry: { warnDays: 7, failDays: 30 } }
+  tierSettings:
+    tls: { expiry: { warnDays: 10, failDays: 3 } }
+drift:
+  managedAsCode:
+    - { source: aws-prd }
+    - { source: "aws-*" }
+`);
+  assert.deepEqual(found, [
+    'keydrift.yaml:5:48: policy.settings.expiry.failDays: 30 is above warnDays (7): a certificate would fail before it is warned about; failDays must be at most warnDays',
+    'keydrift.yaml:10:17: drift.managedAsCode[0].source: "aws-prd" names no source (did you mean "aws-prod"?); sources are aws-prod',
+  ]);
+});
+
+test('a waiver naming no built-in rule is an error that suggests the rule meant; custom and glob rules are left alone', async () => {
+  const { unknownWaiverRules } = await import('../../src/rules/catalogue.ts');
+  const config = parseConfig(
+    `version: 1
+sources:
+  - { id: certs, type: x509-files, paths: ["*.pem"] }
+waivers:
+  - { rule: KD-ROT-01, resource: "*", reason: "r", owner: "o", expires: 2027-01-31 }
+  - { rule: "KD-ROT-*", resource: "*", reason: "r", owner: "o", expires: 2027-01-31 }
+  - { rule: ACME-001, resource: "*", reason: "r", owner: "o", expires: 2027-01-31 }
+  - { rule: "KD-XYZ-*", resource: "*", reason: "r", owner: "o", expires: 2027-01-31 }
+`,
+    'keydrift.yaml',
+  );
+  assert.deepEqual(unknownWaiverRules(config.waivers ?? []), [
+    'keydrift.yaml:5:5: waivers[0].rule: "KD-ROT-01" names no rule (did you mean "KD-ROT-001"?), so it would waive nothing',
+    'keydrift.yaml:8:5: waivers[3].rule: "KD-XYZ-*" names no rule, so it would waive nothing',
+  ]);
 });

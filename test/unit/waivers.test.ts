@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Waiver } from '../../src/config/types.ts';
-import { applyWaivers, globMatches } from '../../src/findings/waivers.ts';
+import { applyWaivers } from '../../src/findings/waivers.ts';
+import { globMatches } from '../../src/util/glob-matches.ts';
 import type { Finding } from '../../src/findings/types.ts';
 
 function finding(ruleId: string, uid: string): Finding {

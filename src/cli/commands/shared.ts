@@ -1,6 +1,7 @@
 import { access } from 'node:fs/promises';
 import path from 'node:path';
-import { loadConfig } from '../../config/load.ts';
+import { ConfigError, loadConfig } from '../../config/load.ts';
+import { unknownWaiverRules } from '../../rules/catalogue.ts';
 import type { Config } from '../../config/types.ts';
 import type { Format } from '../../model/format.ts';
 import { PROFILES, type Profile } from '../../model/profile.ts';
@@ -37,8 +38,10 @@ export async function configFrom(values: Values): Promise<Config> {
   return withProfile(await loadConfig((values['config'] as string | undefined) ?? 'keydrift.yaml'), values);
 }
 
-/** --profile overrides the config's policy.profile. */
+/** --profile overrides the config's policy.profile. Checks what needs the rule catalogue too. */
 export function withProfile(config: Config, values: Values): Config {
+  const waiverProblems = unknownWaiverRules(config.waivers ?? []);
+  if (waiverProblems.length > 0) throw new ConfigError(waiverProblems);
   const profile = values['profile'] as string | undefined;
   if (profile === undefined) return config;
   if (!(PROFILES as readonly string[]).includes(profile)) throw new UsageError(`--profile: "${profile}" is not one of ${PROFILES.join(', ')}`);
