@@ -41,6 +41,16 @@ itemSchema.properties['_t'] = {
     ['createdAt', 'expiresAt', 'stateSince', 'lastRotatedAt', 'nextRotationAt', 'deletionScheduledFor', 'notBefore', 'notAfter'].map((name) => [name, epoch]),
   ),
 };
+itemSchema.properties['_drift'] = {
+  type: 'object',
+  description: 'How the drift rules recognise the key on the other side (declared or live), added by the engine when the key has an identity to compare (src/drift/identity.ts).',
+  required: ['strong', 'weak', 'scope'],
+  properties: {
+    strong: { type: 'array', items: { type: 'string' }, description: 'Provider ids: <provider>|id|<ARN, resource name or Vault path>.' },
+    weak: { type: 'array', items: { type: 'string' }, description: 'Names a person chose: <provider>|alias:<alias>, <provider>|name:<ring>/<key>, <provider>|path:<mount>/keys/<name>.' },
+    scope: { type: ['string', 'null'], description: '<provider>|<location> of a key with a strong identity, else null.' },
+  },
+};
 itemSchema.required = [...itemSchema.required, '_t'];
 delete itemSchema['title'];
 
