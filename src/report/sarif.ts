@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Log, ReportingDescriptor, Result } from 'sarif';
+import { bySeverity } from '../findings/outcome.ts';
 import type { Severity } from '../model/severity.ts';
 import type { Finding } from '../findings/types.ts';
 import { catalogue, type RuleEntry } from '../rules/catalogue.ts';
@@ -25,11 +26,21 @@ const LEVEL: Record<Severity, Result.level> = {
 
 const INFORMATION_URI = 'https://github.com/keydrift/keydrift';
 
+/**
+ * GitHub code scanning accepts at most 25,000 results per run and rejects the whole upload above
+ * it: the most severe are kept and the run says how many were left out, by severity.
+ */
+export const MAX_SARIF_RESULTS = 25_000;
+
 /** SARIF 2.1.0 for GitHub code scanning (CONTRACT section 6): one run, the whole catalogue as rules. */
 export function toSarif(report: Report): Log {
   const custom = Object.entries(report.scan.customRules ?? {}).map(([id, meta]) => customRuleEntry(id, meta));
   const rules = [...catalogue().values(), ...custom];
   const ruleIndex = new Map(rules.map((rule, index) => [rule.id, index]));
+  // A finding that no longer fires is not an alert: code scanning closes it when it is absent.
+  const alerts = report.findings.filter((finding) => finding.baselineState !== 'absent');
+  const kept = alerts.length > MAX_SARIF_RESULTS ? [...alerts].sort(bySeverity).slice(0, MAX_SARIF_RESULTS) : alerts;
+  const leftOut = alerts.length - kept.length;
   return {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
     version: '2.1.0',
@@ -51,6 +62,16 @@ export function toSarif(report: Report): Log {
             startTimeUtc: report.scan.startedAt,
             endTimeUtc: report.scan.finishedAt,
             exitCode: report.summary.exitCode,
+            ...(leftOut > 0
+              ? {
+                  toolExecutionNotifications: [
+                    {
+                      level: 'warning' as const,
+                      message: { text: `${leftOut} of ${alerts.length} findings are left out of this SARIF (code scanning accepts ${MAX_SARIF_RESULTS} results per run); the least severe went first. The JSON report has them all.` },
+                    },
+                  ],
+                }
+              : {}),
           },
         ],
         properties: {
@@ -61,9 +82,9 @@ export function toSarif(report: Report): Log {
           ...(report.drift
             ? { drift: { new: report.summary.new, fixed: report.summary.fixed, added: report.drift.added.length, removed: report.drift.removed.length, changed: report.drift.changed.length, baselineNow: report.drift.baselineNow } }
             : {}),
+          ...(leftOut > 0 ? { resultsLeftOut: { total: leftOut, bySeverity: countBy(alerts.slice().sort(bySeverity).slice(MAX_SARIF_RESULTS)) } } : {}),
         },
-        // A finding that no longer fires is not an alert: code scanning closes it when it is absent.
-        results: report.findings.filter((finding) => finding.baselineState !== 'absent').map((finding) => result(finding, ruleIndex.get(finding.ruleId))),
+        results: kept.map((finding) => result(finding, ruleIndex.get(finding.ruleId))),
       },
     ],
   };
@@ -75,10 +96,12 @@ function ruleDescriptor(rule: RuleEntry): ReportingDescriptor {
     name: pascalCase(rule.title),
     shortDescription: { text: rule.title },
     fullDescription: { text: `${rule.description} ${rule.rationale}`.trim() },
-    help: { text: plainText(rule), markdown: rule.help },
+    helpUri: `${INFORMATION_URI}/blob/main/rules/${encodeURIComponent(rule.id)}.yaml`,
+    help: { text: plainText(rule), markdown: `${rule.help.trimEnd()}\n\n${controlsSection(rule)}` },
     defaultConfiguration: { level: LEVEL[rule.severity], enabled: rule.status !== 'reserved' },
     properties: {
-      tags: [...new Set(['security', ...rule.tags])],
+      // framework/control tags (pci-dss-4.0/3.7.4) let code scanning alerts be filtered by control.
+      tags: [...new Set(['security', ...rule.tags, ...rule.controls.map((control) => `${control.framework}/${control.id}`)])],
       'security-severity': SECURITY_SEVERITY[rule.severity],
       precision: 'very-high',
       problem: { severity: rule.severity === 'critical' || rule.severity === 'high' ? 'error' : 'warning' },
@@ -95,7 +118,8 @@ function result(finding: Finding, ruleIndex: number | undefined): Result {
     ...(ruleIndex === undefined ? {} : { ruleIndex }),
     level: LEVEL[finding.severity],
     ...(finding.baselineState ? { baselineState: finding.baselineState } : {}),
-    message: { text: `${finding.message} [${finding.resource.uid}]` },
+    // The fix ends the message: what a reviewer reads on the annotation is what to do.
+    message: { text: `${finding.message} [${finding.resource.uid}] Fix: ${finding.remediation.text}` },
     locations: [
       {
         physicalLocation: {
@@ -146,6 +170,19 @@ function result(finding: Finding, ruleIndex: number | undefined): Result {
  */
 function artifactUri(file: string): string {
   return encodeURI(path.isAbsolute(file) ? path.basename(file) : file);
+}
+
+/** The controls a rule maps to, as the help's last section (verified against the published text, or not). */
+function controlsSection(rule: RuleEntry): string {
+  if (rule.controls.length === 0) return '## Controls\n\nNone mapped.';
+  const lines = rule.controls.map((control) => `- ${control.framework} ${control.id}: ${control.title}${control.verified ? '' : ' (mapping not verified against the published text)'}`);
+  return ['## Controls', '', ...lines].join('\n');
+}
+
+function countBy(findings: readonly Finding[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const finding of findings) counts[finding.severity] = (counts[finding.severity] ?? 0) + 1;
+  return counts;
 }
 
 function plainText(rule: RuleEntry): string {
