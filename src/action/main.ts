@@ -4,7 +4,7 @@ import path from 'node:path';
 import { main } from '../cli/main.ts';
 import type { Report } from '../report/types.ts';
 import { FILE_NAMES } from '../report/write.ts';
-import { EXIT, reachesThreshold } from '../findings/outcome.ts';
+import { bySeverity, EXIT, reachesThreshold } from '../findings/outcome.ts';
 import type { FailOn } from '../model/severity.ts';
 import { readRegularFile, removeStaleReports, reportOfThisRun, writtenThisRun } from './fresh-reports.ts';
 import { isMainThread } from 'node:worker_threads';
@@ -14,7 +14,8 @@ import { hasAbandonedWork } from '../util/abandoned.ts';
 // go to $GITHUB_OUTPUT, the Markdown report to $GITHUB_STEP_SUMMARY, and new findings at or above
 // the threshold become annotations. Only reports this run wrote are read (see fresh-reports.ts).
 
-const ANNOTATION_LIMIT = 50;
+/** GitHub shows at most 10 annotations of each level per step; the rest get one honest notice. */
+const ANNOTATIONS_PER_LEVEL = 10;
 /** GitHub refuses a step's job summary beyond 1 MiB. */
 const SUMMARY_LIMIT = 1024 * 1024;
 
@@ -115,10 +116,19 @@ function reportScanFailure(cliExitCode: number, exitCode: number, problem: strin
   process.stdout.write(`::error title=${escapeProperty('keydrift scan failed')}::${escapeData(`${message} See the log of this step.`)}\n`);
 }
 
+/** Where the full reports are: this run's page, whose artifacts a workflow uploads. */
+function artifactLink(): string {
+  const server = process.env['GITHUB_SERVER_URL'];
+  const repository = process.env['GITHUB_REPOSITORY'];
+  const run = process.env['GITHUB_RUN_ID'];
+  if (!server || !repository || !run || !/^\d+$/.test(run) || !/^[\w.-]+\/[\w.-]+$/.test(repository) || !/^https:\/\/[\w.-]+(:\d+)?$/.test(server)) return '';
+  return `\nThe full reports (JSON, SARIF, HTML) are this run's artifacts: ${server}/${repository}/actions/runs/${run}\n`;
+}
+
 async function summariseMarkdown(outDir: string, leftOver: ReadonlyMap<string, string>): Promise<void> {
   const file = await writtenThisRun(outDir, FILE_NAMES.md, leftOver);
   const markdown = file ? await readRegularFile(file, SUMMARY_LIMIT) : { ok: false as const, problem: `this run wrote no ${FILE_NAMES.md}` };
-  if (markdown.ok) appendSummary(markdown.value);
+  if (markdown.ok) appendSummary(markdown.value + artifactLink());
   else appendSummary(`## keydrift\n\nThe Markdown report is not in this summary (${markdown.problem}): see the reports in ${outDir}.\n`);
 }
 
@@ -126,14 +136,20 @@ function annotate(report: Report, standing: Report['findings'], failOn: FailOn):
   const annotated = standing.filter(
     (finding) => reachesThreshold(finding.severity, failOn) && (report.drift === undefined || finding.baselineState === 'new'),
   );
-  for (const finding of annotated.slice(0, ANNOTATION_LIMIT)) {
-    const { file, region } = finding.declaredAt;
-    const level = finding.severity === 'critical' || finding.severity === 'high' ? 'error' : 'warning';
-    process.stdout.write(
-      `::${level} file=${escapeProperty(file)},line=${region.startLine},endLine=${region.endLine},title=${escapeProperty(`${finding.ruleId} ${finding.title}`)}::${escapeData(`${finding.message} Remediation: ${finding.remediation.text}`)}\n`,
-    );
+  const byLevel = { error: [] as Report['findings'], warning: [] as Report['findings'] };
+  for (const finding of [...annotated].sort(bySeverity)) byLevel[finding.severity === 'critical' || finding.severity === 'high' ? 'error' : 'warning'].push(finding);
+  for (const [level, findings] of Object.entries(byLevel)) {
+    for (const finding of findings.slice(0, ANNOTATIONS_PER_LEVEL)) {
+      const { file, region } = finding.declaredAt;
+      process.stdout.write(
+        `::${level} file=${escapeProperty(file)},line=${region.startLine},endLine=${region.endLine},title=${escapeProperty(`${finding.ruleId} ${finding.title}`)}::${escapeData(`${finding.message} Remediation: ${finding.remediation.text}`)}\n`,
+      );
+    }
+    const more = findings.length - ANNOTATIONS_PER_LEVEL;
+    if (more > 0) {
+      process.stdout.write(`::notice::${more} more ${level === 'error' ? 'critical or high' : 'medium or lower'} findings at or above ${failOn} are not annotated (GitHub shows ${ANNOTATIONS_PER_LEVEL} per level): see the job summary and the reports\n`);
+    }
   }
-  if (annotated.length > ANNOTATION_LIMIT) process.stdout.write(`::notice::${annotated.length - ANNOTATION_LIMIT} more findings at or above ${failOn}: see the job summary and the reports\n`);
 }
 
 // The bundle is also the code of the policy sandbox's worker threads (src/engine/sandbox.ts): only

@@ -6,7 +6,8 @@ import type { Report } from './types.ts';
 const TOP = 20;
 
 /**
- * A PR-comment-sized summary: verdict, counts by severity and rule, top findings, sources.
+ * A PR-comment-sized summary, read top down: verdict, coverage gaps, what is new since the
+ * baseline (with the fix), top findings with their fix, counts by severity and rule, drift, sources.
  * Every value from the report is escaped (a report can be crafted, a file name can be anything):
  * identifiers as code spans, free text with its Markdown characters made inert.
  */
@@ -26,9 +27,24 @@ export function toMarkdown(report: Report): string {
     (report.summary.waived ? `, ${text(report.summary.waived)} waived` : '') + `.`, '');
   lines.push(`Evaluated at ${text(report.scan.now)} with profile ${code(report.scan.policy.profile, 'text')}.`, '');
 
-  lines.push('## Findings by severity', '', '| severity | findings |', '|---|---:|');
-  for (const severity of SEVERITIES) lines.push(`| ${severity} | ${text(report.summary.findings[severity])} |`);
-  lines.push('');
+  // What a reader must not miss comes first: what was not seen, then what is new.
+  const gaps = report.sources.filter((source) => source.status !== 'ok');
+  if (gaps.length > 0) {
+    lines.push('## Coverage gaps', '', `${gaps.length} of ${report.sources.length} sources were not fully read: their findings may be missing.`, '');
+    lines.push('| source | status | first problem |', '|---|---|---|');
+    for (const source of gaps) lines.push(`| ${code(source.id)} | ${token(source.status)} | ${source.errors[0] ? text(source.errors[0].message) : ''}${source.errors.length > 1 ? ` (+${source.errors.length - 1} more)` : ''} |`);
+    lines.push('');
+  }
+  if (report.drift) {
+    const fresh = standing.filter((finding) => finding.baselineState === 'new').sort(bySeverity);
+    lines.push(`## New since the baseline: ${fresh.length}`, '');
+    if (fresh.length > 0) {
+      lines.push('| severity | rule | resource | fix |', '|---|---|---|---|');
+      for (const finding of fresh.slice(0, TOP)) lines.push(`| ${token(finding.severity)} | ${ruleLink(finding.ruleId)} | ${code(finding.resource.name)} | ${text(finding.remediation.text)} |`);
+      if (fresh.length > TOP) lines.push(`| | | … ${fresh.length - TOP} more | |`);
+      lines.push('');
+    }
+  }
 
   const byRule = new Map<string, { title: string; count: number; severity: string }>();
   for (const finding of standing) {
@@ -37,16 +53,22 @@ export function toMarkdown(report: Report): string {
     byRule.set(finding.ruleId, entry);
   }
   if (byRule.size > 0) {
+    const top = [...standing].sort(bySeverity).slice(0, TOP);
+    lines.push(`## Top findings${standing.length > TOP ? ` (${TOP} of ${standing.length})` : ''}`, '');
+    lines.push('| severity | rule | resource | message | fix |', '|---|---|---|---|---|');
+    for (const finding of top) {
+      lines.push(`| ${token(finding.severity)} | ${ruleLink(finding.ruleId)} | ${code(finding.resource.name)} | ${text(finding.message)} | ${text(finding.remediation.text)} |`);
+    }
+    lines.push('');
+  }
+
+  lines.push('## Findings by severity', '', '| severity | findings |', '|---|---:|');
+  for (const severity of SEVERITIES) lines.push(`| ${severity} | ${text(report.summary.findings[severity])} |`);
+  lines.push('');
+  if (byRule.size > 0) {
     lines.push('## Findings by rule', '', '| rule | title | findings |', '|---|---|---:|');
     for (const [rule, entry] of [...byRule.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
       lines.push(`| ${token(rule)} | ${text(entry.title)} | ${entry.count} |`);
-    }
-    lines.push('');
-    const top = [...standing].sort(bySeverity).slice(0, TOP);
-    lines.push(`## Top findings${standing.length > TOP ? ` (${TOP} of ${standing.length})` : ''}`, '');
-    lines.push('| severity | rule | resource | message |', '|---|---|---|---|');
-    for (const finding of top) {
-      lines.push(`| ${token(finding.severity)} | ${token(finding.ruleId)} | ${code(finding.resource.name)} | ${text(finding.message)} |`);
     }
     lines.push('');
   }
@@ -66,20 +88,16 @@ export function toMarkdown(report: Report): string {
 // Fields are typed, but a crafted report can hold anything: everything is a string before escaping.
 const text = (value: unknown) => markdownText(String(value));
 const code = (value: unknown, where: 'table' | 'text' = 'table') => markdownCode(String(value), where);
+/** A built-in rule id links to its catalogue entry; any other id (a custom rule) stays plain. */
+const ruleLink = (id: string) => (/^KD-[A-Z]{3}-\d{3}$/.test(id) ? `[${id}](${RULE_DOCS}/${id}.yaml)` : token(id));
+const RULE_DOCS = 'https://github.com/keydrift/keydrift/blob/main/rules';
 const token = (value: unknown, where: 'table' | 'text' = 'table') => markdownToken(String(value), where);
 
 function driftSection(report: Report): string[] {
   const drift = report.drift!;
   const lines = [`## Since the baseline${drift.baselineNow ? ` (${text(drift.baselineNow)})` : ''}`, ''];
   lines.push(`${text(report.summary.new)} new findings, ${text(report.summary.fixed)} fixed; ${drift.added.length} items added, ${drift.removed.length} removed, ${drift.changed.length} changed.`, '');
-  const fresh = report.findings.filter((finding) => finding.baselineState === 'new' && !finding.waiver).sort(bySeverity);
   const fixed = report.findings.filter((finding) => finding.baselineState === 'absent').sort(bySeverity);
-  if (fresh.length > 0) {
-    lines.push('### New findings', '', '| severity | rule | resource | remediation |', '|---|---|---|---|');
-    for (const finding of fresh.slice(0, TOP)) lines.push(`| ${token(finding.severity)} | ${token(finding.ruleId)} | ${code(finding.resource.name)} | ${text(finding.remediation.text)} |`);
-    if (fresh.length > TOP) lines.push(`| | | … ${fresh.length - TOP} more | |`);
-    lines.push('');
-  }
   if (fixed.length > 0) {
     lines.push('### Fixed findings', '', '| severity | rule | resource |', '|---|---|---|');
     for (const finding of fixed.slice(0, TOP)) lines.push(`| ${token(finding.severity)} | ${token(finding.ruleId)} | ${code(finding.resource.name)} |`);

@@ -13,7 +13,7 @@ import { readValidReport } from '../support/reports.ts';
 describe('the bundled Action', () => {
   let dir: string;
   let bundle: { bundle: string; dir: string };
-  const runAction = (inputs: Record<string, string>, cwd: string) => runScript(bundle.bundle, inputs, cwd, REPO);
+  const runAction = (inputs: Record<string, string>, cwd: string, env: Record<string, string> = {}) => runScript(bundle.bundle, inputs, cwd, REPO, env);
   before(() => {
     bundle = buildActionBundle();
     dir = tempDir();
@@ -43,8 +43,27 @@ describe('the bundled Action', () => {
     assert.match(run.summary, /^# keydrift report: action-test/);
     assert.match(run.summary, /\| critical \| 1 \|/);
     const annotations = run.stdout.split('\n').filter((line) => line.startsWith('::error '));
-    assert.equal(annotations.length, report.findings.filter((finding) => ['critical', 'high'].includes(finding.severity)).length);
+    assert.equal(annotations.length, Math.min(10, report.findings.filter((finding) => ['critical', 'high'].includes(finding.severity)).length));
     assert.match(annotations[0]!, /^::error file=[^,]+,line=\d+,endLine=\d+,title=KD-[A-Z]{3}-\d{3} /);
+  });
+
+  test('at most 10 annotations per level, the most severe first, with one notice for the rest; the summary links the run', async () => {
+    const out = path.join(dir, 'low');
+    // The committed demo report as a snapshot: certificates and keys, 14 medium findings.
+    const config = path.join(dir, 'whole-demo.yaml');
+    writeFileSync(config, `version: 1\nname: action-test\nsources:\n  - { id: demo, type: snapshot, path: ${path.join(REPO, 'reports/keydrift.json')} }\n`);
+    const run = await runAction({ config, 'out-dir': out, 'fail-on': 'low', now: '2026-11-01T00:00:00Z', formats: 'json' }, dir, {
+      GITHUB_SERVER_URL: 'https://github.com',
+      GITHUB_REPOSITORY: 'acme/keys',
+      GITHUB_RUN_ID: '1234',
+    });
+    const report = readValidReport(path.join(out, 'keydrift.json'));
+    const lines = run.stdout.split('\n');
+    const warnings = report.findings.filter((finding) => !finding.waiver && ['medium', 'low'].includes(finding.severity)).length;
+    assert.ok(warnings > 10, 'the demo has more than 10 medium and low findings');
+    assert.equal(lines.filter((line) => line.startsWith('::warning ')).length, 10);
+    assert.ok(lines.includes(`::notice::${warnings - 10} more medium or lower findings at or above low are not annotated (GitHub shows 10 per level): see the job summary and the reports`), run.stdout);
+    assert.ok(run.summary.endsWith('The full reports (JSON, SARIF, HTML) are this run\'s artifacts: https://github.com/acme/keys/actions/runs/1234\n'), run.summary.slice(-300));
   });
 
   test('a custom wasm bundle is evaluated on the sandbox worker, which re-enters the bundle without running the Action twice', { timeout: 180_000 }, async () => {

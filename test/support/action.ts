@@ -29,12 +29,12 @@ export interface ActionRun {
 }
 
 /** Runs `script` from `cwd` (the workspace); the output and summary files and HOME live in `dir`. */
-export function runAction(script: string, inputs: Record<string, string>, dir: string, cwd: string): Promise<ActionRun> {
+export function runAction(script: string, inputs: Record<string, string>, dir: string, cwd: string, extraEnv: Record<string, string> = {}): Promise<ActionRun> {
   const outputFile = path.join(dir, `output-${Math.random().toString(36).slice(2)}`);
   const summaryFile = path.join(dir, `summary-${Math.random().toString(36).slice(2)}`);
   writeFileSync(outputFile, '');
   writeFileSync(summaryFile, '');
-  const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'] ?? '', HOME: dir, GITHUB_OUTPUT: outputFile, GITHUB_STEP_SUMMARY: summaryFile, NO_COLOR: '1' };
+  const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'] ?? '', HOME: dir, GITHUB_OUTPUT: outputFile, GITHUB_STEP_SUMMARY: summaryFile, NO_COLOR: '1', ...extraEnv };
   for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value;
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [script], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
