@@ -15,7 +15,9 @@ import { removeDir, tempDir } from '../support/certs.ts';
 // The same evidence through the committed wasm bundle and through `opa eval` on the Rego source
 // must give identical findings: proof that the wasm build (and its capabilities) changes nothing.
 
-const FIXTURES = ['test/fixtures/certificate-estate.json', 'test/fixtures/key-estate/inventory.json'];
+// drift-estate: keys declared in a state and the live account (one period changed, one key being
+// deleted, one undeclared), for KD-DRF-001..003.
+const FIXTURES = ['test/fixtures/certificate-estate.json', 'test/fixtures/key-estate/inventory.json', 'test/fixtures/drift-estate.json'];
 const NOW = new Date('2026-11-01T00:00:00Z');
 
 describe('wasm engine and opa eval agree', () => {
@@ -41,6 +43,7 @@ describe('wasm engine and opa eval agree', () => {
           { rule: 'KD-ROT-001', resource: 'arn:aws:kms:*', reason: 'r', owner: 'o', expires: '2026-10-01' },
           { rule: 'KD-CRT-*', resource: '*', reason: 'r', owner: 'o', expires: '2027-01-01' },
         ],
+        drift: { managedAsCode: [{ source: 'aws-drift' }] },
       });
       const wasm = engine.evaluate({ items, sources, now: NOW, policy });
 
@@ -52,7 +55,9 @@ describe('wasm engine and opa eval agree', () => {
         waivers: policyWaivers(policy.waivers),
       };
       writeFileSync(path.join(dir, 'input.json'), JSON.stringify(input));
-      writeFileSync(path.join(dir, 'data.json'), JSON.stringify(policyData(policy)));
+      // Without items the certificate rules build their index in Rego (what is compared here); the
+      // drift rules always read the engine's index, so opa eval gets the same one.
+      writeFileSync(path.join(dir, 'data.json'), JSON.stringify({ ...policyData(policy), driftIndex: policyData(policy, items, sources)['driftIndex'] }));
       const run = runOpa([
         'eval', '--format', 'json', '--data', 'policies/keydrift', '--data', path.join(dir, 'data.json'),
         '--input', path.join(dir, 'input.json'), 'data.keydrift.main.findings',
