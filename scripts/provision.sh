@@ -212,3 +212,45 @@ say "actionlint $ACTIONLINT_VERSION ready at $ACTIONLINT_DIR/actionlint"
 
 command -v shellcheck >/dev/null 2>&1 || apt_install shellcheck
 say "shellcheck $(shellcheck --version | sed -n 's/^version: //p') ready at $(command -v shellcheck)"
+
+# Report validators: a Python venv in the tool cache for the tests of the OCSF and OpenMetrics renderers.
+# ocsf-json-schema ships the OCSF schema server's export of every released OCSF version and generates the
+# JSON Schema of a class from it (test/support/ocsf_validate.py checks events with jsonschema against it);
+# prometheus-client's OpenMetrics parser reads the exposition (test/unit/report-openmetrics.test.ts). Every
+# package, dependencies included, is pinned; `.complete` is written last and the pins are checked each run.
+OCSF_JSON_SCHEMA_VERSION="1.2.0"
+PROMETHEUS_CLIENT_VERSION="0.26.0"
+REPORT_VALIDATORS_DIR="$TOOLS_DIR/report-validators-ocsf-json-schema-$OCSF_JSON_SCHEMA_VERSION-prometheus-client-$PROMETHEUS_CLIENT_VERSION"
+REPORT_VALIDATORS_PINS=(
+  "ocsf-json-schema==$OCSF_JSON_SCHEMA_VERSION"
+  "prometheus-client==$PROMETHEUS_CLIENT_VERSION"
+  "jsonschema==4.26.0"
+  "jsonschema-specifications==2025.9.1"
+  "referencing==0.37.0"
+  "rpds-py==2026.9.1"
+  "attrs==26.1.0"
+  "typing_extensions==4.16.0"
+)
+
+report_validators_ready() {
+  [ -f "$REPORT_VALIDATORS_DIR/.complete" ] &&
+    "$REPORT_VALIDATORS_DIR/bin/python" -c '
+import importlib.metadata as m, sys
+sys.exit(any(m.version(name) != version for name, version in (pin.split("==") for pin in sys.argv[1:])))
+' "${REPORT_VALIDATORS_PINS[@]}" 2>/dev/null
+}
+
+if ! report_validators_ready; then
+  command -v python3 >/dev/null 2>&1 || apt_install python3 python3-venv
+  rm -rf "$REPORT_VALIDATORS_DIR"
+  say "installing ocsf-json-schema $OCSF_JSON_SCHEMA_VERSION and prometheus-client $PROMETHEUS_CLIENT_VERSION in a venv (once; cached in $REPORT_VALIDATORS_DIR)"
+  if ! python3 -m venv "$REPORT_VALIDATORS_DIR" >/dev/null 2>&1; then
+    rm -rf "$REPORT_VALIDATORS_DIR"
+    apt_install python3-venv
+    python3 -m venv "$REPORT_VALIDATORS_DIR"
+  fi
+  "$REPORT_VALIDATORS_DIR/bin/python" -m pip install --quiet --disable-pip-version-check "${REPORT_VALIDATORS_PINS[@]}"
+  touch "$REPORT_VALIDATORS_DIR/.complete"
+fi
+report_validators_ready || { say "$REPORT_VALIDATORS_DIR does not hold ${REPORT_VALIDATORS_PINS[*]}"; exit 1; }
+say "report validators ready at $REPORT_VALIDATORS_DIR (ocsf-json-schema $OCSF_JSON_SCHEMA_VERSION, prometheus-client $PROMETHEUS_CLIENT_VERSION)"

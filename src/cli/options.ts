@@ -25,7 +25,7 @@ export const COMMON_OPTIONS = {
 
 export const COMMON_HELP = `Common options:
   --config FILE          configuration file (default: keydrift.yaml)
-  --format LIST          report formats, comma-separated: json,sarif,md,html,csv
+  --format LIST          report formats, comma-separated: json,sarif,md,html,csv,ocsf,prom
   --out DIR              report folder (default: reports/)
   --fail-on LEVEL        critical|high|medium|low|none (default: high)
   --baseline REPORT      a previous JSON report: findings are marked new/unchanged/updated/absent

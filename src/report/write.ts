@@ -6,6 +6,8 @@ import { redactLive } from '../util/redact.ts';
 import { toCsv } from './csv.ts';
 import { toHtml } from './html.ts';
 import { toMarkdown } from './markdown.ts';
+import { toOcsf } from './ocsf.ts';
+import { toOpenMetrics } from './openmetrics.ts';
 import { toSarif } from './sarif.ts';
 import type { Report } from './types.ts';
 
@@ -15,6 +17,8 @@ export const FILE_NAMES: Record<Format, string> = {
   md: 'keydrift.md',
   html: 'keydrift.html',
   csv: 'keydrift.csv',
+  ocsf: 'keydrift.ocsf.json',
+  prom: 'keydrift.prom',
 };
 
 export function render(report: Report, format: Format): string {
@@ -29,6 +33,10 @@ export function render(report: Report, format: Format): string {
       return toHtml(report);
     case 'csv':
       return toCsv(report);
+    case 'ocsf':
+      return toOcsf(report);
+    case 'prom':
+      return toOpenMetrics(report);
   }
 }
 
