@@ -1,5 +1,10 @@
-import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+import { createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import { canonicalJson } from '../findings/fingerprint.ts';
+import { Ed25519KeyError, privateKeyFrom, publicKeyFingerprint, publicKeyFrom } from '../util/ed25519-keys.ts';
+
+// Key parsing is shared with the evidence bundle's manifest signature; re-exported under the names
+// the audit log's callers use.
+export { Ed25519KeyError as AuditKeyError, privateKeyFrom, publicKeyFingerprint, publicKeyFrom };
 
 // A hash chain shows an edit, a removal or an insertion, but whoever can write the log can also
 // recompute every hash after a change. An Ed25519 signature over the chain head, made with a key
@@ -19,40 +24,9 @@ export interface HeadSignature extends ChainHead {
   publicKeyFingerprint: string;
 }
 
-export class AuditKeyError extends Error {}
-
 /** A domain prefix, so a signature made for something else can never pass as a log head's. */
 function signedMessage(head: ChainHead): Buffer {
   return Buffer.from(`keydrift-audit-head\n${canonicalJson({ seq: head.seq, hash: head.hash })}`);
-}
-
-export function privateKeyFrom(pem: string | KeyObject): KeyObject {
-  let key: KeyObject;
-  try {
-    key = typeof pem === 'string' ? createPrivateKey(pem) : pem;
-  } catch {
-    // The PEM text itself is never quoted: it is the secret.
-    throw new AuditKeyError('not a private key in PEM (an unencrypted Ed25519 PKCS#8 key is expected)');
-  }
-  if (key.type !== 'private' || key.asymmetricKeyType !== 'ed25519') {
-    throw new AuditKeyError(`an Ed25519 private key is expected, not ${key.asymmetricKeyType ?? key.type}`);
-  }
-  return key;
-}
-
-export function publicKeyFrom(pem: string | KeyObject): KeyObject {
-  let key: KeyObject;
-  try {
-    key = typeof pem === 'string' ? createPublicKey(pem) : pem.type === 'private' ? createPublicKey(pem) : pem;
-  } catch {
-    throw new AuditKeyError('not a public key in PEM (an Ed25519 SPKI key is expected)');
-  }
-  if (key.asymmetricKeyType !== 'ed25519') throw new AuditKeyError(`an Ed25519 public key is expected, not ${key.asymmetricKeyType ?? key.type}`);
-  return key;
-}
-
-export function publicKeyFingerprint(key: KeyObject): string {
-  return 'sha256:' + createHash('sha256').update(key.export({ type: 'spki', format: 'der' })).digest('hex');
 }
 
 export function signChainHead(head: ChainHead, privateKey: KeyObject): HeadSignature {

@@ -84,7 +84,7 @@ async function sign(log: string, signKeyFile: string | undefined, quiet: boolean
 }
 
 /** A key file, bounded; its content is never quoted in an error (a private key is the secret). */
-async function readKey<T>(file: string, use: (pem: string) => T): Promise<T> {
+export async function readKey<T>(file: string, use: (pem: string) => T): Promise<T> {
   let pem: string;
   try {
     pem = (await readRegularFile(file, KEY_FILE_BYTES)).toString('utf8');

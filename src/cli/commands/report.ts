@@ -1,5 +1,6 @@
-import { readFile } from 'node:fs/promises';
-import { validator, describeError, fieldPath } from '../../util/schemas.ts';
+import { DEFAULT_MAX_EVIDENCE_FILE_BYTES } from '../../inventory/file.ts';
+import { EvidenceFolderError, writeEvidenceBundle } from '../../report/evidence-bundle.ts';
+import { parseReport } from '../../report/evidence-verify.ts';
 import type { Report } from '../../report/types.ts';
 import { writeReports } from '../../report/write.ts';
 import { mergeReports, MergeError } from '../../report/merge.ts';
@@ -7,22 +8,45 @@ import { displayPath } from '../../util/paths.ts';
 import { COMMON_HELP, COMMON_OPTIONS, parse, parseFormats, UsageError } from '../options.ts';
 import { help } from './scan.ts';
 import { terminalLine } from '../../util/terminal.ts';
+import { privateKeyFrom, publicKeyFingerprint, publicKeyFrom } from '../../util/ed25519-keys.ts';
+import { readRegularFile } from '../../util/read-regular-file.ts';
+import { readKey } from './audit.ts';
 
 export const REPORT_HELP = `Usage: keydrift report --from REPORT.json --format LIST [--out DIR]
        keydrift report --merge SHARD.json SHARD.json... --format LIST [--out DIR] [--name NAME]
+       keydrift report --from REPORT.json --evidence DIR [--sign-key KEY.pem]
 
 Re-render a saved JSON report in other formats (sarif, md, html, csv, json). No collection and no
 evaluation: the findings and their verdict are the report's own. Exit 0 once written, 2 on bad input.
 
 ${COMMON_HELP}
-  --from FILE            the saved JSON report (required)`;
+  --from FILE            the saved JSON report (required)
+  --evidence DIR         also write an evidence bundle for an auditor into DIR: the report as read,
+                         its HTML and SARIF renderings, policy-digest.txt and manifest.json (the
+                         SHA-256 and size of each file, the report's digests and clock); DIR must be
+                         new, empty or a previous bundle (replaced whole); check it with
+                         "keydrift verify DIR"
+  --sign-key FILE        with --evidence: Ed25519 private key (PEM, unencrypted PKCS#8) that signs
+                         manifest.json into manifest.sig`;
 
 export async function report(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { ...COMMON_OPTIONS, from: { type: 'string' }, merge: { type: 'boolean' }, name: { type: 'string' } });
+  const { values, positionals } = parse(argv, {
+    ...COMMON_OPTIONS,
+    from: { type: 'string' },
+    merge: { type: 'boolean' },
+    name: { type: 'string' },
+    evidence: { type: 'string' },
+    'sign-key': { type: 'string' },
+  });
   if (values['help']) return help(REPORT_HELP);
+  const evidence = values['evidence'] as string | undefined;
+  const signKeyFile = values['sign-key'] as string | undefined;
+  if (signKeyFile !== undefined && evidence === undefined) throw new UsageError('--sign-key signs an evidence bundle: use it with --evidence DIR');
+  if (evidence !== undefined && values['merge']) throw new UsageError('--evidence bundles one saved report: use it with --from, not --merge');
   const formats = parseFormats(values['format'] as string | undefined);
-  if (!formats) throw new UsageError('report needs --format (e.g. --format sarif,md)');
+  if (!formats && evidence === undefined) throw new UsageError('report needs --format (e.g. --format sarif,md) or --evidence DIR');
   if (values['merge']) {
+    if (!formats) throw new UsageError('report --merge needs --format (e.g. --format sarif,md)');
     if (positionals.length === 0) throw new UsageError('report --merge needs the shard reports (keydrift report --merge a.json b.json ...)');
     const shards = await Promise.all(positionals.map((file) => readReport(file)));
     let merged: Report;
@@ -38,24 +62,42 @@ export async function report(argv: string[]): Promise<number> {
   }
   const from = values['from'] as string | undefined;
   if (!from) throw new UsageError('report needs --from REPORT.json (or --merge SHARD.json...)');
-  const saved = await readReport(from);
-  const files = await writeReports(saved, formats, (values['out'] as string | undefined) ?? 'reports');
-  if (!values['quiet']) process.stdout.write(`${terminalLine(`keydrift: ${files.map((file) => displayPath(file)).join(', ')}`)}\n`);
+  // The key is read before anything is written: a bad key must not leave half the output behind.
+  const signKey = signKeyFile === undefined ? undefined : await readKey(signKeyFile, (pem) => privateKeyFrom(pem));
+  const { bytes, report: saved } = await readReportFile(from);
+  const lines: string[] = [];
+  if (formats) {
+    const files = await writeReports(saved, formats, (values['out'] as string | undefined) ?? 'reports');
+    lines.push(`keydrift: ${files.map((file) => displayPath(file)).join(', ')}`);
+  }
+  if (evidence !== undefined) {
+    let bundled: string[];
+    try {
+      bundled = await writeEvidenceBundle(evidence, bytes, saved, signKey);
+    } catch (error) {
+      if (error instanceof EvidenceFolderError) throw new UsageError(`--evidence: ${error.message}`);
+      throw error;
+    }
+    const signed = signKey ? ` (signed with ${publicKeyFingerprint(publicKeyFrom(signKey))})` : '';
+    lines.push(`keydrift: evidence bundle ${displayPath(evidence)}: ${bundled.join(', ')}${signed}`);
+  }
+  if (!values['quiet']) process.stdout.write(lines.map((line) => `${terminalLine(line)}\n`).join(''));
   return 0;
 }
 
 async function readReport(file: string): Promise<Report> {
-  let parsed: unknown;
+  return (await readReportFile(file)).report;
+}
+
+/** A saved report, schema-checked, with its exact bytes (an evidence bundle holds them unchanged). */
+async function readReportFile(file: string): Promise<{ bytes: Buffer; report: Report }> {
+  let bytes: Buffer;
   try {
-    parsed = JSON.parse(await readFile(file, 'utf8'));
+    bytes = await readRegularFile(file, DEFAULT_MAX_EVIDENCE_FILE_BYTES);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(`${displayPath(file)}: ${code ? `cannot read file (${code})` : 'not valid JSON'}`);
+    throw new UsageError(`${displayPath(file)}: ${(error as Error).message.replace(/, skipped$/, '')}`);
   }
-  const validate = validator('report');
-  if (!validate(parsed)) {
-    const error = validate.errors![0]!;
-    throw new UsageError(`${displayPath(file)}: not a keydrift JSON report: ${fieldPath(error.instancePath)}: ${describeError(error)}`);
-  }
-  return parsed as Report;
+  const report = parseReport(bytes);
+  if (typeof report === 'string') throw new UsageError(`${displayPath(file)}: ${report}`);
+  return { bytes, report };
 }
