@@ -13,11 +13,13 @@ import { redact, registerEnvironmentSecrets } from '../util/redact.ts';
 import { terminalLine } from '../util/terminal.ts';
 import { audit } from './commands/audit.ts';
 import { evaluate } from './commands/evaluate.ts';
+import { history } from './commands/history.ts';
 import { inventory } from './commands/inventory.ts';
 import { policy } from './commands/policy.ts';
 import { remediate } from './commands/remediate.ts';
 import { report } from './commands/report.ts';
 import { scan } from './commands/scan.ts';
+import { verify } from './commands/verify.ts';
 import { UsageError } from './options.ts';
 
 export const MAIN_HELP = `Usage: keydrift <command> [options]
@@ -28,15 +30,17 @@ Commands:
   scan                         collect, evaluate, write reports
   inventory                    collect only; write the normalized inventory (JSON)
   evaluate --inventory FILE    evaluate a saved inventory or JSON report, no network
-  report --from FILE --format  re-render a saved JSON report
+  report --from FILE --format  re-render a saved JSON report (--evidence DIR: an auditor's bundle of it)
+  verify DIR                   check an evidence bundle: file digests, signature, re-derived findings
   policy test | policy build   run the Rego tests | compile the policies to wasm
   audit verify | audit sign    check the remediation audit log's hash chain | sign its head
   remediate plan | apply       plan the allowed fixes | apply a reviewed plan (AWS KMS)
+  history append | anomalies   add a report to the run history | what changed in the last run
 
 Run "keydrift <command> --help" for a command's options.
 Exit codes: 0 compliant, 1 findings at or above --fail-on, 2 usage/config/policy error, 3 incomplete.`;
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = { scan, inventory, evaluate, report, policy, audit, remediate };
+const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = { scan, inventory, evaluate, report, verify, policy, audit, remediate, history };
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
