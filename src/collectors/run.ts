@@ -89,6 +89,7 @@ async function collectSource(
   const configFile = displayPath(config.file);
   const errors: SourceError[] = [];
   const apiCalls: Record<string, number> = {};
+  let observedAt: string | undefined;
   let closed = false;
   // Errors are stored and printed redacted: a backend may have echoed a credential into them.
   const report = (error: SourceError) => {
@@ -107,7 +108,12 @@ async function collectSource(
     report({ code: 'scan-timeout', message: `not collected: ${deadline.describe()} before this source started`, resource: source.id });
   } else {
     options.logger.info(`collecting ${source.id} (${source.type})`);
-    const collecting = collector.collect(source, { logger: options.logger, signal: deadline.signal, now: options.now, baseDir: config.baseDir, error: report, apiCalls });
+    const observed = (at: string) => {
+      observedAt = at;
+      const days = Math.floor((options.now.getTime() - Date.parse(at)) / 86_400_000);
+      if (days >= 1) options.logger.warn(`${source.id}: what it holds was observed at ${at}, ${days} day${days === 1 ? '' : 's'} before the evaluation clock`);
+    };
+    const collecting = collector.collect(source, { logger: options.logger, signal: deadline.signal, now: options.now, baseDir: config.baseDir, error: report, apiCalls, observedAt: observed });
     const iterator = collecting[Symbol.asyncIterator]();
     const stopped = deadline.passed.then(() => 'deadline' as const);
     try {
@@ -160,6 +166,7 @@ async function collectSource(
     errors,
     declaredAt: { file: configFile, region: config.regions[source.id] ?? config.regions['$config']! },
     ...(Object.keys(apiCalls).length > 0 ? { apiCalls: sortedCounts(apiCalls) } : {}),
+    ...(observedAt !== undefined ? { observedAt } : {}),
   };
 }
 

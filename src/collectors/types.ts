@@ -13,6 +13,8 @@ export interface CollectContext {
   error(error: SourceError): void;
   /** Counts of backend API calls by operation (e.g. "kms:DescribeKey"), shown in the report's source entry. */
   apiCalls: Record<string, number>;
+  /** Says the items were observed at an earlier time (a snapshot's): recorded on the source, shown in reports. */
+  observedAt?(at: string): void;
 }
 
 export interface Collector {

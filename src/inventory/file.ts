@@ -47,6 +47,8 @@ export interface LoadedEvidence {
   sources: SourceStatus[];
   /** Present when the file is a JSON report: its clock, policy and findings, for re-derivation. */
   report: Record<string, unknown> | null;
+  /** When the evidence was collected: an inventory's collectedAt, a report's scan.now; null when the file does not say. */
+  collectedAt: string | null;
   /** The items left out, in file order (only with `invalidItems: 'report'`). */
   invalidItems: InvalidItem[];
 }
@@ -83,6 +85,7 @@ export async function loadEvidence(file: string, options: LoadEvidenceOptions = 
   let itemsField: string;
   let sources: unknown = [];
   let report: Record<string, unknown> | null = null;
+  let collectedAt: string | null = null;
   if (Array.isArray(parsed)) {
     items = parsed;
     itemsField = '(top level)';
@@ -90,6 +93,7 @@ export async function loadEvidence(file: string, options: LoadEvidenceOptions = 
     items = parsed['items'];
     itemsField = 'items';
     sources = parsed['sources'] ?? [];
+    collectedAt = typeof parsed['collectedAt'] === 'string' && !Number.isNaN(Date.parse(parsed['collectedAt'])) ? parsed['collectedAt'] : null;
   } else if (isObject(parsed) && 'inventory' in parsed && 'findings' in parsed) {
     report = parsed;
     items = report['inventory'];
@@ -102,9 +106,10 @@ export async function loadEvidence(file: string, options: LoadEvidenceOptions = 
   const invalidItems = checkItems(items, shown, options.invalidItems ?? 'reject');
   const checkedSources = checkSources(sources, shown);
   if (report && report['scan'] !== undefined) checkScan(report['scan'], shown);
+  if (report && isObject(report['scan']) && typeof report['scan']['now'] === 'string') collectedAt = report['scan']['now'];
   const left = new Set(invalidItems.map((invalid) => invalid.index));
   const valid = left.size === 0 ? items : items.filter((_, index) => !left.has(index));
-  return { items: valid as InventoryItem[], sources: checkedSources, report, invalidItems };
+  return { items: valid as InventoryItem[], sources: checkedSources, report, invalidItems, collectedAt };
 }
 
 /**

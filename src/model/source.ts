@@ -29,4 +29,6 @@ export interface SourceStatus {
   declaredAt?: { file: string; region: Region } | null;
   /** Backend API calls made while collecting, by operation (cloud sources). */
   apiCalls?: Record<string, number>;
+  /** When what the source yielded was observed, when that was not this scan (a snapshot's collection time). */
+  observedAt?: string;
 }

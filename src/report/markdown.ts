@@ -79,7 +79,9 @@ export function toMarkdown(report: Report): string {
   for (const source of report.sources) {
     const errors = source.errors.length === 0 ? '' : source.errors.slice(0, 3).map((error) => text(error.message)).join('<br>') +
       (source.errors.length > 3 ? `<br>… ${source.errors.length - 3} more` : '');
-    lines.push(`| ${code(source.id)} | ${code(source.type)} | ${token(source.status)} | ${text(source.items)} | ${errors} |`);
+    // A snapshot's items were observed earlier: say when, so an old snapshot never passes for current.
+    const observed = source.observedAt ? ` (observed ${text(source.observedAt)})` : '';
+    lines.push(`| ${code(source.id)} | ${code(source.type)} | ${token(source.status)}${observed} | ${text(source.items)} | ${errors} |`);
   }
   lines.push('');
   return lines.join('\n');

@@ -3,6 +3,7 @@ import { effectivePolicy, type EffectivePolicy } from '../../config/settings.ts'
 import type { FailOn } from '../../model/severity.ts';
 import { loadEvidence, InventoryFileError } from '../../inventory/file.ts';
 import { evaluateEvidence } from '../../pipeline.ts';
+import { digestOf } from '../../findings/fingerprint.ts';
 import { displayPath } from '../../util/paths.ts';
 import { COMMON_HELP, COMMON_OPTIONS, loggerFor, parse, parseFailOn, parseNow, UsageError } from '../options.ts';
 import { applyBaseline, baselineOption, configDigest, optionalConfig, outputChoice, withFirstSeen, writeAndSummarise } from './shared.ts';
@@ -12,8 +13,11 @@ import type { Logger } from '../../model/logger.ts';
 export const EVALUATE_HELP = `Usage: keydrift evaluate --inventory FILE [options]
 
 Evaluate a saved inventory (from "keydrift inventory") or a JSON report's inventory, with no network.
-With a JSON report and no --config, the policy recorded in the report is used, so
-"keydrift evaluate --inventory reports/keydrift.json --now <its scan.now>" re-derives its findings.
+With a JSON report and no --config, the policy recorded in the report is used, and without --now
+the clock it recorded, so "keydrift evaluate --inventory reports/keydrift.json" re-derives its
+findings (a warning says so, and another when the inventory no longer matches its recorded digest).
+An inventory is judged at the real clock unless --now is given (a warning names its collection
+time when that is a day or more ago).
 With a config, its "tiers" re-assign every item's tier as "keydrift scan" would (an item no rule
 matches then has none); a config without "tiers" keeps the tiers the items were saved with.
 
@@ -29,7 +33,7 @@ export async function evaluate(argv: string[]): Promise<number> {
   if (!file) throw new UsageError('evaluate needs --inventory FILE');
   const startedAt = new Date();
   const logger = loggerFor(values);
-  const now = parseNow(values['now'] as string | undefined) ?? new Date();
+  const given = parseNow(values['now'] as string | undefined);
   let evidence;
   try {
     // An auditor re-deriving findings must never silently get a subset: one invalid item refuses the file.
@@ -38,7 +42,11 @@ export async function evaluate(argv: string[]): Promise<number> {
     if (error instanceof InventoryFileError) throw new UsageError(error.message);
     throw error;
   }
-  const scanned = evidence.report?.['scan'] as { policy?: EffectivePolicy; configName?: string; failOn?: FailOn; configDigest?: string } | undefined;
+  const scanned = evidence.report?.['scan'] as { policy?: EffectivePolicy; configName?: string; failOn?: FailOn; configDigest?: string; inventoryDigest?: string } | undefined;
+  const now = given ?? clockFor(evidence.report !== null, evidence.collectedAt, file, logger);
+  if (scanned?.inventoryDigest && digestOf(evidence.items) !== scanned.inventoryDigest) {
+    logger.warn(`the inventory in ${displayPath(file)} does not match the digest its report recorded (${scanned.inventoryDigest}): it was changed after the scan, so these findings are not the report's`);
+  }
   const recorded = values['no-recorded-policy'] ? undefined : scanned;
   // --profile asks for a policy of its own, as --config does: the recorded one is not silently kept.
   const config = values['config'] || values['profile'] || !recorded?.policy ? await optionalConfig(values) : null;
@@ -67,6 +75,22 @@ export async function evaluate(argv: string[]): Promise<number> {
     baseline,
   );
   return writeAndSummarise(report, { ...choice, failOn }, logger, Boolean(values['quiet']));
+}
+
+/**
+ * Without --now: a report is re-judged at the clock it recorded (the real clock would silently give
+ * other findings); an inventory at the real clock, with a warning when it was collected days ago.
+ */
+function clockFor(isReport: boolean, recorded: string | null, file: string, logger: Logger): Date {
+  const real = new Date();
+  if (recorded === null) return real;
+  if (isReport) {
+    logger.warn(`evaluating at the clock ${displayPath(file)} recorded (${recorded}); --now to evaluate at another time`);
+    return new Date(recorded);
+  }
+  const days = Math.floor((real.getTime() - Date.parse(recorded)) / 86_400_000);
+  if (days >= 1) logger.warn(`${displayPath(file)} was collected at ${recorded}, ${days} day${days === 1 ? '' : 's'} ago: findings are judged at the real clock; --now ${recorded} judges it as collected`);
+  return real;
 }
 
 /**

@@ -36,6 +36,9 @@ export const snapshotCollector: Collector = {
       ctx.error({ code: error.reason ? READ_FAILURE_CODES[error.reason] : 'snapshot-invalid', message: error.message, resource: config.path });
       return;
     }
+    // The oldest observation among the snapshot's own sources, else its collection time.
+    const observed = [...evidence.sources.map((saved) => saved.observedAt).filter((at): at is string => typeof at === 'string'), ...(evidence.collectedAt ? [evidence.collectedAt] : [])].sort()[0];
+    if (observed !== undefined) ctx.observedAt?.(observed);
     for (const saved of evidence.sources) {
       if (saved.status !== 'ok') {
         ctx.error({
