@@ -24,6 +24,16 @@ export interface CollectOptions {
   timeoutMs?: number;
   /** Config `type` -> collector; the built-in registry unless given (tests bring their own collectors). */
   collectors?: ReadonlyMap<string, () => Promise<Collector>>;
+  /** How often a source still collecting says so (a heartbeat in CI logs); default 30 s, KEYDRIFT_HEARTBEAT_SECONDS overrides. */
+  heartbeatMs?: number;
+}
+
+const DEFAULT_HEARTBEAT_MS = 30_000;
+
+function heartbeatMs(options: CollectOptions): number {
+  if (options.heartbeatMs !== undefined) return options.heartbeatMs;
+  const seconds = Number(process.env['KEYDRIFT_HEARTBEAT_SECONDS']);
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : DEFAULT_HEARTBEAT_MS;
 }
 
 /**
@@ -116,6 +126,12 @@ async function collectSource(
     const collecting = collector.collect(source, { logger: options.logger, signal: deadline.signal, now: options.now, baseDir: config.baseDir, error: report, apiCalls, observedAt: observed });
     const iterator = collecting[Symbol.asyncIterator]();
     const stopped = deadline.passed.then(() => 'deadline' as const);
+    // A long nightly scan visibly lives: items and API calls (pages, regions) so far, every heartbeat.
+    const heartbeat = setInterval(() => {
+      const calls = Object.values(apiCalls).reduce((sum, n) => sum + n, 0);
+      options.logger.info(`${source.id}: still collecting after ${Math.round((Date.now() - started) / 1000)} s: ${yielded} item${yielded === 1 ? '' : 's'}${calls > 0 ? `, ${calls} API call${calls === 1 ? '' : 's'}` : ''} so far`);
+    }, heartbeatMs(options));
+    heartbeat.unref();
     try {
       for (;;) {
         const next = await Promise.race([iterator.next(), stopped]);
@@ -149,6 +165,8 @@ async function collectSource(
       }
     } catch (error) {
       report({ code: 'collector-error', message: `collection stopped: ${(error as Error).message}` });
+    } finally {
+      clearInterval(heartbeat);
     }
     if (invalid > MAX_LISTED_INVALID_ITEMS) {
       report({ code: 'item-invalid', message: `${invalid - MAX_LISTED_INVALID_ITEMS} more invalid items left out (the first ${MAX_LISTED_INVALID_ITEMS} are listed)`, resource: source.id });
