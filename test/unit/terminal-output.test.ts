@@ -113,3 +113,19 @@ test('summaryText: source ids, statuses and counts from a crafted report stay on
   assert.match(lines[2]!, /^reports: .*out\\n::warning::x/);
   assertNoRunnerCommand(text);
 });
+
+test('summaryText: the most severe findings as a short table, with the rest counted and plural grammar', () => {
+  const finding = (severity: string, ruleId: string, name: string) => ({ severity, ruleId, title: `${ruleId} title`, resource: { name }, fingerprint: name });
+  const report = {
+    summary: { items: 1, findings: { critical: 1, high: 5, medium: 0, low: 0, info: 0 }, waived: 0, new: 0, fixed: 0, compliant: false, exitCode: 1 },
+    scan: { failOn: 'high' },
+    findings: [finding('high', 'KD-ROT-001', 'k1'), finding('critical', 'KD-ACC-001', '::error::forged'), ...['k2', 'k3', 'k4', 'k5'].map((name) => finding('high', 'KD-ROT-003', name))],
+    sources: [],
+  } as unknown as Report;
+  const lines = summaryText(report, []).split('\n');
+  assert.match(lines[0]!, /^keydrift: 1 item, 6 findings /);
+  assert.match(lines[1]!, /^ {2}SEVERITY {2}RULE {8}RESOURCE +TITLE$/);
+  assert.match(lines[2]!, /^ {2}critical {2}KD-ACC-001 {2}::error::forged +KD-ACC-001 title$/);
+  assert.equal(lines[7], '  … and 1 more finding in the reports');
+  assertNoRunnerCommand(lines.join('\n'));
+});

@@ -15,7 +15,7 @@ import type { Logger } from '../../model/logger.ts';
 import { parseFailOn, parseFormats, UsageError, type Values } from '../options.ts';
 import { displayPath } from '../../util/paths.ts';
 import { terminalLine } from '../../util/terminal.ts';
-import { countBySeverity, exitCodeFor } from '../../findings/outcome.ts';
+import { bySeverity, countBySeverity, exitCodeFor } from '../../findings/outcome.ts';
 
 export const DEFAULT_FORMATS: Format[] = ['json', 'sarif', 'md'];
 
@@ -109,7 +109,8 @@ export async function writeAndSummarise(report: Report, choice: OutputChoice, lo
 
 export function summaryText(report: Report, files: string[]): string {
   const { findings } = report.summary;
-  const standing = report.findings.filter((finding) => !finding.waiver && finding.baselineState !== 'absent').length;
+  const standingFindings = report.findings.filter((finding) => !finding.waiver && finding.baselineState !== 'absent');
+  const standing = standingFindings.length;
   const verdict = report.summary.compliant
     ? standing === 0
       ? 'compliant'
@@ -119,13 +120,34 @@ export function summaryText(report: Report, files: string[]): string {
       : `findings at or above ${report.scan.failOn}`;
   const sources = report.sources.map((source) => `${source.id} ${source.status} (${source.items})`).join(', ');
   return [
-    `keydrift: ${report.summary.items} items, ${standing} findings ` +
+    `keydrift: ${count(report.summary.items, 'item')}, ${count(standing, 'finding')} ` +
       `(critical ${findings.critical}, high ${findings.high}, medium ${findings.medium}, low ${findings.low}, info ${findings.info})` +
       (report.summary.waived ? `, ${report.summary.waived} waived` : '') +
       (report.drift ? `, ${report.summary.new} new, ${report.summary.fixed} fixed since the baseline` : '') +
       ` -> ${verdict} (exit ${report.summary.exitCode})`,
+    ...topFindingsTable(standingFindings),
     `sources: ${sources || 'none'}`,
     `reports: ${files.map((file) => displayPath(file)).join(', ')}`,
     '',
   ].map(terminalLine).join('\n'); // ids, statuses and paths are data: one escaped line each
+}
+
+/** "1 item", "2 items". */
+export function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
+const TERMINAL_TOP = 5;
+
+/** The most severe findings as a short aligned table, as Trivy prints: what to look at first without opening a report. */
+function topFindingsTable(standing: readonly Report['findings'][number][]): string[] {
+  if (standing.length === 0) return [];
+  const top = [...standing].sort(bySeverity).slice(0, TERMINAL_TOP);
+  const cut = (text: string, width: number) => (text.length > width ? `${text.slice(0, width - 1)}…` : text);
+  const rows = top.map((finding) => [finding.severity, finding.ruleId, cut(finding.resource.name, 40), cut(finding.title, 60)]);
+  const header = ['SEVERITY', 'RULE', 'RESOURCE', 'TITLE'];
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
+  const line = (cells: string[]) => `  ${cells.map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column]!))).join('  ')}`;
+  const more = standing.length - top.length;
+  return [line(header), ...rows.map(line), ...(more > 0 ? [`  … and ${count(more, 'more finding')} in the reports`] : [])];
 }
