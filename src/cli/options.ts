@@ -8,34 +8,54 @@ import { createLogger, wantsColor } from './logger.ts';
 /** A mistake on the command line: exit code 2, with the command's usage hint. */
 export class UsageError extends Error {}
 
-export const COMMON_OPTIONS = {
-  config: { type: 'string' },
-  format: { type: 'string' },
-  out: { type: 'string' },
-  'fail-on': { type: 'string' },
-  baseline: { type: 'string' },
-  'fail-on-new-only': { type: 'boolean' },
-  profile: { type: 'string' },
-  now: { type: 'string' },
-  quiet: { type: 'boolean', short: 'q' },
-  verbose: { type: 'boolean', short: 'v' },
-  'no-color': { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const satisfies ParseArgsConfig['options'];
+/**
+ * Every option a command may share, with its help line: one table, so a command's options and its
+ * help are picked together and a flag a command would ignore is rejected as unknown.
+ */
+const SHARED = {
+  config: { option: { type: 'string' }, help: '  --config FILE          configuration file (default: keydrift.yaml)' },
+  format: { option: { type: 'string' }, help: '  --format LIST          report formats, comma-separated: json,sarif,md,html,csv,ocsf,prom' },
+  out: { option: { type: 'string' }, help: '  --out DIR              report folder (default: reports/)' },
+  'fail-on': { option: { type: 'string' }, help: '  --fail-on LEVEL        critical|high|medium|low|none (default: high)' },
+  baseline: {
+    option: { type: 'string' },
+    help: '  --baseline REPORT      a previous JSON report: findings are marked new/unchanged/updated/absent\n                         and the report gains an inventory drift section',
+  },
+  'fail-on-new-only': { option: { type: 'boolean' }, help: '  --fail-on-new-only     with --baseline: exit 1 only for new findings at or above --fail-on' },
+  now: { option: { type: 'string' }, help: '  --now RFC3339          evaluation clock (default: the real clock)' },
+  profile: { option: { type: 'string' }, help: '  --profile NAME         override policy.profile (default | cis-aws | cis-gcp | nist-800-57 | pci-dss | public-tls)' },
+  quiet: { option: { type: 'boolean', short: 'q' }, help: '  --quiet, --verbose     less or more progress on stderr' },
+  verbose: { option: { type: 'boolean', short: 'v' }, help: '' },
+  'no-color': { option: { type: 'boolean' }, help: '  --no-color             no ANSI colours (NO_COLOR is honoured too)' },
+  help: { option: { type: 'boolean', short: 'h' }, help: '  -h, --help             this help' },
+} as const;
 
-export const COMMON_HELP = `Common options:
-  --config FILE          configuration file (default: keydrift.yaml)
-  --format LIST          report formats, comma-separated: json,sarif,md,html,csv,ocsf,prom
-  --out DIR              report folder (default: reports/)
-  --fail-on LEVEL        critical|high|medium|low|none (default: high)
-  --baseline REPORT      a previous JSON report: findings are marked new/unchanged/updated/absent
-                         and the report gains an inventory drift section
-  --fail-on-new-only     with --baseline: exit 1 only for new findings at or above --fail-on
-  --now RFC3339          evaluation clock (default: the real clock)
-  --profile NAME         override policy.profile (default | cis-aws | cis-gcp | nist-800-57 | pci-dss | public-tls)
-  --quiet, --verbose     less or more progress on stderr
-  --no-color             no ANSI colours (NO_COLOR is honoured too)
-  -h, --help             this help`;
+type SharedName = keyof typeof SHARED;
+
+/** The options of `names`, for parse(). */
+export function sharedOptions<const N extends SharedName>(...names: N[]): { [K in N]: (typeof SHARED)[K]['option'] } {
+  return Object.fromEntries(names.map((name) => [name, SHARED[name].option])) as { [K in N]: (typeof SHARED)[K]['option'] };
+}
+
+/** The help lines of `names`, in the table's order. */
+export function sharedHelp(...names: SharedName[]): string {
+  return (Object.keys(SHARED) as SharedName[])
+    .filter((name) => names.includes(name) && SHARED[name].help !== '')
+    .map((name) => SHARED[name].help)
+    .join('\n');
+}
+
+const LOGGING: SharedName[] = ['quiet', 'verbose', 'no-color', 'help'];
+const JUDGING: SharedName[] = ['config', 'format', 'out', 'fail-on', 'baseline', 'fail-on-new-only', 'now', 'profile'];
+
+/** What the commands that judge evidence (scan, evaluate) share. */
+export const COMMON_OPTIONS = sharedOptions(...JUDGING, ...LOGGING);
+
+export const COMMON_HELP = `Common options:\n${sharedHelp(...JUDGING, ...LOGGING)}`;
+
+/** Progress and help only: what every command takes. */
+export const LOGGING_OPTIONS = sharedOptions(...LOGGING);
+export const LOGGING_HELP = sharedHelp(...LOGGING);
 
 export type Values = Record<string, string | boolean | undefined>;
 
@@ -46,8 +66,11 @@ export function parse(argv: string[], options: ParseArgsConfig['options']): { va
   } catch (error) {
     const message = (error as Error).message.replace(/^.*?: /, '').split('\n')[0] ?? 'invalid arguments';
     const unknown = /^Unknown option '(--?[^']+)'/.exec(message)?.[1];
+    if (unknown === undefined) throw new UsageError(message);
     const names = Object.keys(options ?? {}).map((name) => `--${name}`);
-    throw new UsageError(unknown ? `${message}${didYouMean(unknown, names)}` : message);
+    // A flag another command takes would be silently ignored here: refused, and said so.
+    if ((Object.keys(SHARED) as string[]).includes(unknown.replace(/^--/, ''))) throw new UsageError(`${unknown} is not an option of this command (it would be ignored)`);
+    throw new UsageError(`unknown option ${unknown}${didYouMean(unknown, names)}`);
   }
 }
 

@@ -98,7 +98,7 @@ describe('keydrift audit verify / sign', () => {
       [['audit', 'verify', file, '--public-key', file], /not a public key in PEM/],
       [['audit', 'sign', file], /audit sign needs --sign-key FILE/],
       [['audit', 'sign', file, '--sign-key', publicKey], /audit\.pub\.pem: not a private key in PEM/],
-      [['audit', 'verify', file, '--bogus'], /Unknown option '--bogus'/],
+      [['audit', 'verify', file, '--bogus'], /unknown option --bogus/],
     ];
     for (const [args, message] of cases) {
       const run = await runCli(args);

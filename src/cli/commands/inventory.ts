@@ -7,7 +7,7 @@ import { TOOL } from '../../model/tool.ts';
 import { writeFileAtomic } from '../../util/atomic-write.ts';
 import { displayPath } from '../../util/paths.ts';
 import { redactLive } from '../../util/redact.ts';
-import { COLLECT_HELP, COLLECT_OPTIONS, COMMON_HELP, COMMON_OPTIONS, loggerFor, parse, parseNow, parseTimeout } from '../options.ts';
+import { COLLECT_HELP, COLLECT_OPTIONS, LOGGING_OPTIONS, loggerFor, parse, parseNow, parseTimeout, sharedHelp, sharedOptions } from '../options.ts';
 import { configDigest, configFrom } from './shared.ts';
 import { help } from './scan.ts';
 import { terminalLine } from '../../util/terminal.ts';
@@ -17,12 +17,14 @@ export const INVENTORY_HELP = `Usage: keydrift inventory [options] [--output FIL
 Collect only, no policies: write the normalized inventory as JSON (default: <out>/keydrift-inventory.json;
 --output - writes to stdout). Exit: 0 complete, 3 some source not fully collected, 2 config error.
 
-${COMMON_HELP}
+Options:
+${sharedHelp('config', 'out', 'now', 'quiet', 'no-color', 'help')}
 ${COLLECT_HELP}
   --output FILE          where to write the inventory ("-" for stdout)`;
 
 export async function inventory(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { ...COMMON_OPTIONS, ...COLLECT_OPTIONS, output: { type: 'string', short: 'o' } });
+  // Only what collecting uses: a judging option (--format, --fail-on, --baseline, --profile) would be ignored, so it is refused.
+  const { values } = parse(argv, { ...sharedOptions('config', 'out', 'now'), ...LOGGING_OPTIONS, ...COLLECT_OPTIONS, output: { type: 'string', short: 'o' } });
   if (values['help']) return help(INVENTORY_HELP);
   const logger = loggerFor(values);
   const now = parseNow(values['now'] as string | undefined) ?? new Date();

@@ -5,7 +5,7 @@ import type { Report } from '../../report/types.ts';
 import { writeReports } from '../../report/write.ts';
 import { mergeReports, MergeError } from '../../report/merge.ts';
 import { displayPath } from '../../util/paths.ts';
-import { COMMON_HELP, COMMON_OPTIONS, parse, parseFormats, UsageError } from '../options.ts';
+import { LOGGING_OPTIONS, parse, parseFormats, sharedHelp, sharedOptions, UsageError } from '../options.ts';
 import { help } from './scan.ts';
 import { terminalLine } from '../../util/terminal.ts';
 import { privateKeyFrom, publicKeyFingerprint, publicKeyFrom } from '../../util/ed25519-keys.ts';
@@ -16,10 +16,12 @@ export const REPORT_HELP = `Usage: keydrift report --from REPORT.json --format L
        keydrift report --merge SHARD.json SHARD.json... --format LIST [--out DIR] [--name NAME]
        keydrift report --from REPORT.json --evidence DIR [--sign-key KEY.pem]
 
-Re-render a saved JSON report in other formats (sarif, md, html, csv, json). No collection and no
-evaluation: the findings and their verdict are the report's own. Exit 0 once written, 2 on bad input.
+Re-render a saved JSON report in other formats (sarif, md, html, csv, json, ocsf, prom). No
+collection and no evaluation: the findings and their verdict are the report's own. Exit 0 once
+written, 2 on bad input.
 
-${COMMON_HELP}
+Options:
+${sharedHelp('format', 'out', 'quiet', 'no-color', 'help')}
   --from FILE            the saved JSON report (required)
   --evidence DIR         also write an evidence bundle for an auditor into DIR: the report as read,
                          its HTML and SARIF renderings, policy-digest.txt and manifest.json (the
@@ -30,8 +32,10 @@ ${COMMON_HELP}
                          manifest.json into manifest.sig`;
 
 export async function report(argv: string[]): Promise<number> {
+  // Nothing is judged again: --config, --now, --fail-on, --baseline and --profile would be ignored, so they are refused.
   const { values, positionals } = parse(argv, {
-    ...COMMON_OPTIONS,
+    ...sharedOptions('format', 'out'),
+    ...LOGGING_OPTIONS,
     from: { type: 'string' },
     merge: { type: 'boolean' },
     name: { type: 'string' },
