@@ -30,7 +30,7 @@ export function toMarkdown(report: Report): string {
   // What a reader must not miss comes first: what was not seen, then what is new.
   const gaps = report.sources.filter((source) => source.status !== 'ok');
   if (gaps.length > 0) {
-    lines.push('## Coverage gaps', '', `${gaps.length} of ${report.sources.length} sources were not fully read: their findings may be missing.`, '');
+    lines.push(`## Coverage gaps: ${gaps.length} of ${report.sources.length} sources not fully read, so findings may be missing`, '');
     lines.push('| source | status | first problem |', '|---|---|---|');
     for (const source of gaps) lines.push(`| ${code(source.id)} | ${token(source.status)} | ${source.errors[0] ? text(source.errors[0].message) : ''}${source.errors.length > 1 ? ` (+${source.errors.length - 1} more)` : ''} |`);
     lines.push('');

@@ -99,19 +99,21 @@ function withoutCodeSpans(line: string): string {
 /** Unescaped pipes: the cell separators GitHub sees. */
 const cellSeparators = (line: string) => (line.match(/(?<!\\)\|/g) ?? []).length;
 
-const OWN_HEADINGS = /^(# keydrift report: |## Findings by severity$|## Findings by rule$|## Top findings|## Sources$|## Since the baseline|### New findings$|### Fixed findings$|### Inventory drift$)/;
+const OWN_HEADINGS = /^(# keydrift report: |## Coverage gaps: \d+ of \d+ sources not fully read, so findings may be missing$|## New since the baseline: \d+$|## Findings by severity$|## Findings by rule$|## Top findings|## Sources$|## Since the baseline|### Fixed findings$|### Inventory drift$)/;
+/** The summary's own links to a built-in rule's catalogue entry (only ids of the KD-XXX-NNN shape get one). */
+const OWN_RULE_LINK = /\[KD-[A-Z]{3}-\d{3}\]\(https:\/\/github\.com\/keydrift\/keydrift\/blob\/main\/rules\/KD-[A-Z]{3}-\d{3}\.yaml\)/g;
 
 test('Markdown: crafted names, messages and report fields add no line, heading, row, link, image, HTML or mention', () => {
   const md = toMarkdown(craftedReport((field) => `${field}:${MARKDOWN_ATTACK}`));
   const lines = md.split('\n');
   assert.ok(!md.includes('\r'), 'a CR is a line break on GitHub');
   for (const line of lines.filter((line) => line.startsWith('#'))) assert.match(line, OWN_HEADINGS, line);
-  assert.equal(lines.filter((line) => line.startsWith('#')).length, 9);
+  assert.equal(lines.filter((line) => line.startsWith('#')).length, 10);
   assert.ok(lines.some((line) => line.startsWith('# keydrift report: configName:a \\# Injected heading')), 'the config name is in the title, on one line');
 
   for (const line of lines) {
     // The verdict's bold is the report's own.
-    const text = withoutCodeSpans(line).replace(/^\*\*[^*]*\*\*/, '');
+    const text = withoutCodeSpans(line).replace(/^\*\*[^*]*\*\*/, '').replace(OWN_RULE_LINK, 'rule');
     assert.doesNotMatch(text, /(?<!\\)[[\]]/, `unescaped bracket (link or image): ${line}`);
     assert.doesNotMatch(text, /(?<!\\)<(?!br>)|(?<!\\|<br)>/, `raw HTML or autolink: ${line}`);
     assert.doesNotMatch(text, /(?<!\\)[*_~$]|(?<!\\)`/, `unescaped emphasis, strikethrough, math or code: ${line}`);
@@ -130,9 +132,11 @@ test('Markdown: crafted names, messages and report fields add no line, heading, 
     return table.slice(2);
   };
   assert.equal(section('## Top findings').length, 2, 'the two standing findings; waived and fixed ones are left out');
-  for (const row of section('## Top findings')) assert.equal(cellSeparators(row), 5, row);
-  assert.equal(section('### New findings').length, 2);
-  for (const row of section('### New findings')) assert.equal(cellSeparators(row), 5, row);
+  for (const row of section('## Top findings')) assert.equal(cellSeparators(row), 6, row);
+  assert.equal(section('## New since the baseline').length, 2);
+  for (const row of section('## New since the baseline')) assert.equal(cellSeparators(row), 5, row);
+  assert.equal(section('## Coverage gaps').length, 1);
+  for (const row of section('## Coverage gaps')) assert.equal(cellSeparators(row), 4, row);
   assert.equal(section('### Fixed findings').length, 1);
   for (const row of section('### Fixed findings')) assert.equal(cellSeparators(row), 4, row);
   assert.equal(section('## Sources').length, 1);
@@ -145,8 +149,8 @@ test('Markdown: crafted names, messages and report fields add no line, heading, 
 test('Markdown: identifiers are code spans that show the name exactly, on one line', () => {
   const name = 'alias/x`y``z\nnext | [x](http://evil) @org #1';
   const md = toMarkdown(craftedReport((field) => (field === 'name' ? name : field === 'ruleId' ? 'KD-ROT-001' : field === 'severity' ? 'high' : 'plain')));
-  const row = md.split('\n').find((line) => line.startsWith('| high | KD-ROT-001 |') && line.endsWith('| plain |'))!;
-  assert.equal(row, '| high | KD-ROT-001 | ```alias/x`y``z\\nnext \\| [x](http://evil) @org #1``` | plain |');
+  const row = md.split('\n').find((line) => line.startsWith('| high | [KD-ROT-001](') && line.endsWith('| plain | plain |'))!;
+  assert.equal(row, '| high | [KD-ROT-001](https://github.com/keydrift/keydrift/blob/main/rules/KD-ROT-001.yaml) | ```alias/x`y``z\\nnext \\| [x](http://evil) @org #1``` | plain | plain |');
   assert.equal(markdownCode('`edge`', 'text'), '`` `edge` ``');
   assert.equal(markdownCode(' padded', 'text'), '`  padded `');
   assert.equal(markdownCode('a|b', 'text'), '`a|b`');
