@@ -8,7 +8,8 @@
 #   - softhsm2 (the PKCS#11 token of the tests), from Debian's packages if missing;
 #   - pkcs11js's native addon, built (once, ~4 s) with node-gyp against Node 24's headers;
 #   - actionlint (pinned) with `go install`, into that cache, and shellcheck (which actionlint runs on
-#     every `run:` script) from Debian's packages if missing: they lint examples/workflows/.
+#     every `run:` script) from Debian's packages if missing: they lint examples/workflows/;
+#   - chromium (the HTML report's headless-browser tests), from Debian's packages if missing.
 # Node 24, the SARIF Multitool and the npm libraries come from `npm ci` (package.json).
 set -euo pipefail
 
@@ -254,3 +255,12 @@ if ! report_validators_ready; then
 fi
 report_validators_ready || { say "$REPORT_VALIDATORS_DIR does not hold ${REPORT_VALIDATORS_PINS[*]}"; exit 1; }
 say "report validators ready at $REPORT_VALIDATORS_DIR (ocsf-json-schema $OCSF_JSON_SCHEMA_VERSION, prometheus-client $PROMETHEUS_CLIENT_VERSION)"
+
+# Chromium (Debian's package) for the headless-browser tests of the HTML report (test/support/browser.ts),
+# driven by the playwright-core devDependency. playwright-core has no install script and never downloads a
+# browser: the tests launch this one (executablePath). Never install the `playwright` package or run
+# `playwright install` instead; should one be needed, set PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1.
+CHROMIUM="/usr/bin/chromium"
+[ -x "$CHROMIUM" ] || apt_install chromium
+[ -x "$CHROMIUM" ] || { say "chromium is installed but $CHROMIUM is missing"; exit 1; }
+say "$("$CHROMIUM" --version 2>/dev/null) ready at $CHROMIUM"
