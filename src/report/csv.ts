@@ -1,8 +1,15 @@
 import type { Report } from './types.ts';
 
-const COLUMNS = ['fingerprint', 'ruleId', 'severity', 'title', 'resourceUid', 'resourceName', 'provider', 'location', 'sourceId', 'message', 'waived'] as const;
+// `state` is last so the columns before it keep their places for existing imports.
+const COLUMNS = ['fingerprint', 'ruleId', 'severity', 'title', 'resourceUid', 'resourceName', 'provider', 'location', 'sourceId', 'message', 'waived', 'state'] as const;
 
-/** One finding per row (RFC 4180), for spreadsheets and ticket imports. */
+/** The baseline state as readers say it: a baseline finding that no longer fires is fixed. */
+const STATES: Record<string, string> = { new: 'new', unchanged: 'unchanged', updated: 'updated', absent: 'fixed' };
+
+/**
+ * One finding per row (RFC 4180), for spreadsheets and ticket imports. Fixed findings stay in,
+ * marked `fixed`, so a tracker can close their tickets; `state` is empty without a baseline.
+ */
 export function toCsv(report: Report): string {
   const rows = report.findings.map((finding) => [
     finding.fingerprint,
@@ -16,6 +23,7 @@ export function toCsv(report: Report): string {
     finding.resource.sourceId,
     finding.message,
     finding.waiver ? 'yes' : 'no',
+    typeof finding.baselineState === 'string' && Object.hasOwn(STATES, finding.baselineState) ? STATES[finding.baselineState] : '',
   ]);
   return [COLUMNS as readonly string[], ...rows].map((row) => row.map(field).join(',')).join('\r\n') + '\r\n';
 }

@@ -73,7 +73,7 @@ describe('CLI output: names from data cannot forge terminal or CI-runner command
     );
     assert.ok(md.includes(`| \`demo\\n${FORGED}\\r\\n##[stop-commands]t\` | \`x509-files\` | ok | 14 | m ${FORGED} |`), md.join('\n'));
     const html = readFileSync(path.join(out, 'keydrift.html'), 'utf8');
-    assert.ok(html.includes('content="default-src \'none\'; style-src \'unsafe-inline\'"'));
+    assert.ok(html.includes('content="default-src \'none\'; style-src \'unsafe-inline\'; img-src data:; script-src \'sha256-'));
   });
 
   test('a usage error naming a crafted path is one escaped line', async () => {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import type { Finding } from '../../src/findings/types.ts';
 import { toCsv } from '../../src/report/csv.ts';
@@ -177,24 +178,27 @@ const HTML_ATTACKS = ['<script>alert(1)</script>', `"'><img src=x onerror=alert(
 test('HTML: every field of a crafted report is escaped, numbers and source status included', () => {
   for (const attack of HTML_ATTACKS) {
     const html = toHtml(craftedReport(() => attack, { numbersAsText: true }));
-    assert.ok(!/<script/i.test(html), 'a script element');
-    assert.ok(!/<img/i.test(html), 'an image element');
-    // The only quotes left are the page's own attribute delimiters, none from data.
-    const withoutOwnAttributes = html
-      .replace(/ (lang|charset|http-equiv|content|class|title)="[^"<>]*"/g, '')
-      .replace(/<style>[\s\S]*?<\/style>/, '');
-    assert.ok(!/["']/.test(withoutOwnAttributes), `a quote from data: ${withoutOwnAttributes.match(/.{0,40}["'].{0,40}/)?.[0]}`);
-    assert.ok(!/onerror=/i.test(html.replace(/&lt;img src=x onerror=alert\(1\)&gt;/g, '')), 'onerror= only as escaped text');
-    assert.ok(html.includes('&lt;'), 'the text is kept, escaped');
-    if (attack.startsWith('"')) assert.ok(html.includes('&quot;&#39;&gt;&lt;img src=x onerror=alert(1)&gt;'));
+    // The page's own two scripts only: the data block (JSON, read with JSON.parse) and the one inline script the CSP hashes.
+    assert.equal((html.match(/<script/gi) ?? []).length, 2, 'a script element from data');
+    const data = /<script type="application\/json" id="keydrift-data">([\s\S]*?)<\/script>/.exec(html);
+    assert.ok(data, 'the data block');
+    assert.ok(!/[<>]/.test(data[1]!), 'the data block holds no raw < or > that could close it');
+    const outsideData = html.replace(data[0], '');
+    assert.ok(!/<img/i.test(outsideData), 'an image element');
+    assert.ok(!/onerror=/i.test(outsideData.replace(/&lt;img src=x onerror=alert\(1\)&gt;/g, '')), 'onerror= only as escaped text');
+    assert.ok(outsideData.includes('&lt;'), 'the text is kept, escaped');
+    if (attack.startsWith('"')) assert.ok(outsideData.includes('&quot;&#39;&gt;&lt;img src=x onerror=alert(1)&gt;'));
   }
 });
 
-test('HTML: the page forbids scripts and remote content with a Content-Security-Policy', () => {
+test('HTML: the page allows only its own hashed script and no remote content, by a Content-Security-Policy', () => {
   const html = toHtml(craftedReport(() => 'x'));
   const meta = /<meta http-equiv="Content-Security-Policy" content="([^"]*)">/.exec(html);
   assert.ok(meta, 'a CSP meta element');
-  assert.equal(meta[1], "default-src 'none'; style-src 'unsafe-inline'");
+  const hash = /^default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'sha256-([A-Za-z0-9+/=]+)'$/.exec(meta[1]!)?.[1];
+  assert.ok(hash, meta[1]);
+  const script = /<script>([\s\S]*?)<\/script>/.exec(html)?.[1] ?? '';
+  assert.equal(createHash('sha256').update(script).digest('base64'), hash, 'the hash is the inline script\'s');
   assert.ok(html.indexOf('Content-Security-Policy') < html.indexOf('<title>'), 'the policy comes before any content');
 });
 
