@@ -163,3 +163,12 @@ test('the README rule table is generated from the catalogue and up to date', () 
     assert.ok(readme.includes(`| ${rule.id} | ${rule.severity} | ${rule.title} |`), `README lacks ${rule.id}: run npm run docs`);
   }
 });
+
+test('no message leaves an unfilled placeholder, even when every evidence value is null', () => {
+  for (const rule of catalogue().values()) {
+    const evidence = Object.fromEntries(rule.evidence.map((entry) => [entry.key, null]));
+    const message = renderMessage(rule.message, { name: 'n', uid: 'u', location: 'l', evidence });
+    assert.doesNotMatch(message, /\{[A-Za-z0-9_.]+\}/, `${rule.id}: ${message}`);
+    assert.doesNotMatch(message, /\bundefined\b|\bnull\b|NaN/, `${rule.id}: ${message}`);
+  }
+});
