@@ -24,6 +24,7 @@ const SHARED = {
   'fail-on-new-only': { option: { type: 'boolean' }, help: '  --fail-on-new-only     with --baseline: exit 1 only for new findings at or above --fail-on' },
   now: { option: { type: 'string' }, help: '  --now RFC3339          evaluation clock (default: the real clock)' },
   profile: { option: { type: 'string' }, help: '  --profile NAME         override policy.profile (default | cis-aws | cis-gcp | nist-800-57 | pci-dss | public-tls)' },
+  history: { option: { type: 'string' }, help: '  --history FILE         a history.jsonl ("keydrift history append"): trends in the HTML and Markdown reports' },
   quiet: { option: { type: 'boolean', short: 'q' }, help: '  --quiet, --verbose     less or more progress on stderr' },
   verbose: { option: { type: 'boolean', short: 'v' }, help: '' },
   'no-color': { option: { type: 'boolean' }, help: '  --no-color             no ANSI colours (NO_COLOR is honoured too)' },
@@ -46,7 +47,7 @@ export function sharedHelp(...names: SharedName[]): string {
 }
 
 const LOGGING: SharedName[] = ['quiet', 'verbose', 'no-color', 'help'];
-const JUDGING: SharedName[] = ['config', 'format', 'out', 'fail-on', 'baseline', 'fail-on-new-only', 'now', 'profile'];
+const JUDGING: SharedName[] = ['config', 'format', 'out', 'fail-on', 'baseline', 'fail-on-new-only', 'now', 'profile', 'history'];
 
 /** What the commands that judge evidence (scan, evaluate) share. */
 export const COMMON_OPTIONS = sharedOptions(...JUDGING, ...LOGGING);

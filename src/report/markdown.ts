@@ -1,6 +1,7 @@
 import { SEVERITIES } from '../model/severity.ts';
 import { bySeverity } from '../findings/outcome.ts';
 import { markdownCode, markdownText, markdownToken } from '../util/escape-markdown.ts';
+import type { TrendPoint } from './history.ts';
 import type { Report } from './types.ts';
 
 const TOP = 20;
@@ -11,7 +12,7 @@ const TOP = 20;
  * Every value from the report is escaped (a report can be crafted, a file name can be anything):
  * identifiers as code spans, free text with its Markdown characters made inert.
  */
-export function toMarkdown(report: Report): string {
+export function toMarkdown(report: Report, options: { history?: readonly TrendPoint[] } = {}): string {
   const lines: string[] = [];
   const standing = report.findings.filter((finding) => !finding.waiver && finding.baselineState !== 'absent');
   const verdict = report.summary.compliant
@@ -73,6 +74,7 @@ export function toMarkdown(report: Report): string {
     lines.push('');
   }
 
+  if (options.history && options.history.length > 0) lines.push(...trendSection(options.history, report));
   if (report.drift) lines.push(...driftSection(report));
 
   lines.push('## Sources', '', '| source | type | status | items | errors |', '|---|---|---|---:|---|');
@@ -116,5 +118,23 @@ function driftSection(report: Report): string[] {
     }
     lines.push('');
   }
+  return lines;
+}
+
+/** The last runs of the history, then this one: open findings by severity and sources not fully read. */
+function trendSection(history: readonly TrendPoint[], report: Report): string[] {
+  const recent = history.filter((point) => point.at !== report.scan.now).slice(-6);
+  const now: TrendPoint = {
+    at: report.scan.now,
+    bySeverity: report.summary.findings,
+    items: report.summary.items,
+    sourcesNotOk: report.sources.filter((source) => source.status !== 'ok').map((source) => source.id),
+  };
+  const lines = [`## Trend (last ${recent.length + 1} runs)`, '', '| run | critical | high | medium | low | info | items | sources not ok |', '|---|---:|---:|---:|---:|---:|---:|---|'];
+  for (const point of [...recent, now]) {
+    const s = point.bySeverity;
+    lines.push(`| ${text(point.at)} | ${s.critical} | ${s.high} | ${s.medium} | ${s.low} | ${s.info} | ${point.items} | ${point.sourcesNotOk.map((id) => code(id)).join(', ')} |`);
+  }
+  lines.push('');
   return lines;
 }

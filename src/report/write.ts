@@ -9,6 +9,7 @@ import { toMarkdown } from './markdown.ts';
 import { toOcsf } from './ocsf.ts';
 import { toOpenMetrics } from './openmetrics.ts';
 import { toSarif } from './sarif.ts';
+import type { TrendPoint } from './history.ts';
 import type { Report } from './types.ts';
 
 export const FILE_NAMES: Record<Format, string> = {
@@ -21,16 +22,21 @@ export const FILE_NAMES: Record<Format, string> = {
   prom: 'keydrift.prom',
 };
 
-export function render(report: Report, format: Format): string {
+/** What a renderer may add beyond the report: trends across earlier runs. */
+export interface RenderOptions {
+  history?: TrendPoint[];
+}
+
+export function render(report: Report, format: Format, options: RenderOptions = {}): string {
   switch (format) {
     case 'json':
       return JSON.stringify(report, null, 2) + '\n';
     case 'sarif':
       return JSON.stringify(toSarif(report), null, 2) + '\n';
     case 'md':
-      return toMarkdown(report);
+      return toMarkdown(report, options);
     case 'html':
-      return toHtml(report);
+      return toHtml(report, options.history ? { history: options.history } : {});
     case 'csv':
       return toCsv(report);
     case 'ocsf':
@@ -44,9 +50,9 @@ export function render(report: Report, format: Format): string {
  * Renders every format first, then writes each through a temporary file and a rename, so a
  * failure never leaves a half-written report next to complete ones.
  */
-export async function writeReports(report: Report, formats: readonly Format[], outDir: string): Promise<string[]> {
+export async function writeReports(report: Report, formats: readonly Format[], outDir: string, options: RenderOptions = {}): Promise<string[]> {
   // Last line of defence: a credential this process holds never reaches a file, whatever path it took.
-  const rendered = formats.map((format) => [path.join(outDir, FILE_NAMES[format]), redactLive(render(report, format))] as const);
+  const rendered = formats.map((format) => [path.join(outDir, FILE_NAMES[format]), redactLive(render(report, format, options))] as const);
   await mkdir(outDir, { recursive: true });
   for (const [file, text] of rendered) await writeFileAtomic(file, text);
   return rendered.map(([file]) => file);

@@ -6,7 +6,7 @@ import { evaluateEvidence } from '../../pipeline.ts';
 import { digestOf } from '../../findings/fingerprint.ts';
 import { displayPath } from '../../util/paths.ts';
 import { COMMON_HELP, COMMON_OPTIONS, loggerFor, parse, parseFailOn, parseNow, UsageError } from '../options.ts';
-import { applyBaseline, baselineOption, configDigest, optionalConfig, outputChoice, withFirstSeen, writeAndSummarise } from './shared.ts';
+import { applyBaseline, baselineOption, configDigest, historyOption, optionalConfig, outputChoice, withFirstSeen, writeAndSummarise } from './shared.ts';
 import { help } from './scan.ts';
 import type { Logger } from '../../model/logger.ts';
 
@@ -51,7 +51,8 @@ export async function evaluate(argv: string[]): Promise<number> {
   // --profile asks for a policy of its own, as --config does: the recorded one is not silently kept.
   const config = values['config'] || values['profile'] || !recorded?.policy ? await optionalConfig(values) : null;
   if (!config && recorded?.policy) announceRecordedPolicy(recorded.policy, file, logger);
-  const choice = outputChoice(values, config);
+  const history = await historyOption(values);
+  const choice = { ...outputChoice(values, config), ...(history ? { history } : {}) };
   const failOn = parseFailOn(values['fail-on'] as string | undefined) ?? config?.report?.failOn ?? recorded?.failOn ?? 'high';
   logger.info(`evaluating ${evidence.items.length} items from ${displayPath(file)}`);
   // The config under test decides tiers the way scan does; the recorded policy keeps the scan's own.

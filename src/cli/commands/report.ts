@@ -7,6 +7,7 @@ import { mergeReports, MergeError } from '../../report/merge.ts';
 import { displayPath } from '../../util/paths.ts';
 import { LOGGING_OPTIONS, parse, parseFormats, sharedHelp, sharedOptions, UsageError } from '../options.ts';
 import { help } from './scan.ts';
+import { historyOption } from './shared.ts';
 import { terminalLine } from '../../util/terminal.ts';
 import { privateKeyFrom, publicKeyFingerprint, publicKeyFrom } from '../../util/ed25519-keys.ts';
 import { readRegularFile } from '../../util/read-regular-file.ts';
@@ -21,7 +22,7 @@ collection and no evaluation: the findings and their verdict are the report's ow
 written, 2 on bad input.
 
 Options:
-${sharedHelp('format', 'out', 'quiet', 'no-color', 'help')}
+${sharedHelp('format', 'out', 'history', 'quiet', 'no-color', 'help')}
   --from FILE            the saved JSON report (required)
   --evidence DIR         also write an evidence bundle for an auditor into DIR: the report as read,
                          its HTML and SARIF renderings, policy-digest.txt and manifest.json (the
@@ -34,7 +35,7 @@ ${sharedHelp('format', 'out', 'quiet', 'no-color', 'help')}
 export async function report(argv: string[]): Promise<number> {
   // Nothing is judged again: --config, --now, --fail-on, --baseline and --profile would be ignored, so they are refused.
   const { values, positionals } = parse(argv, {
-    ...sharedOptions('format', 'out'),
+    ...sharedOptions('format', 'out', 'history'),
     ...LOGGING_OPTIONS,
     from: { type: 'string' },
     merge: { type: 'boolean' },
@@ -71,7 +72,8 @@ export async function report(argv: string[]): Promise<number> {
   const { bytes, report: saved } = await readReportFile(from);
   const lines: string[] = [];
   if (formats) {
-    const files = await writeReports(saved, formats, (values['out'] as string | undefined) ?? 'reports');
+    const history = await historyOption(values);
+    const files = await writeReports(saved, formats, (values['out'] as string | undefined) ?? 'reports', history ? { history } : {});
     lines.push(`keydrift: ${files.map((file) => displayPath(file)).join(', ')}`);
   }
   if (evidence !== undefined) {

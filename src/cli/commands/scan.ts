@@ -4,7 +4,7 @@ import { effectivePolicy } from '../../config/settings.ts';
 import { displayPath } from '../../util/paths.ts';
 import { evaluateEvidence, loadPolicies } from '../../pipeline.ts';
 import { COLLECT_HELP, COLLECT_OPTIONS, COMMON_HELP, COMMON_OPTIONS, loggerFor, parse, parseNow, parseTimeout, type Values } from '../options.ts';
-import { applyBaseline, baselineOption, configDigest, configFrom, outputChoice, withFirstSeen, writeAndSummarise } from './shared.ts';
+import { applyBaseline, baselineOption, configDigest, configFrom, historyOption, outputChoice, withFirstSeen, writeAndSummarise } from './shared.ts';
 
 export const SCAN_HELP = `Usage: keydrift scan [options]
 
@@ -26,7 +26,8 @@ async function runScan(values: Values): Promise<number> {
   const now = parseNow(values['now'] as string | undefined) ?? new Date();
   const timeoutMs = parseTimeout(values['timeout'] as string | undefined);
   const config = await configFrom(values);
-  const choice = outputChoice(values, config);
+  const history = await historyOption(values);
+  const choice = { ...outputChoice(values, config), ...(history ? { history } : {}) };
   const policy = effectivePolicy(config);
   const policies = await loadPolicies(policy.bundles, bundleTimeout(config));
   const baseline = await baselineOption(values);

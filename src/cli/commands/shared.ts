@@ -11,6 +11,8 @@ import type { InventoryItem } from '../../inventory/types.ts';
 import { digestOf } from '../../findings/fingerprint.ts';
 import type { Report } from '../../report/types.ts';
 import { writeReports } from '../../report/write.ts';
+import { HistoryError, MAX_HISTORY_BYTES, readHistory, trendSeries, type TrendPoint } from '../../report/history.ts';
+import { FileReadError, readRegularFile } from '../../util/read-regular-file.ts';
 import type { Logger } from '../../model/logger.ts';
 import { parseFailOn, parseFormats, UsageError, type Values } from '../options.ts';
 import { displayPath } from '../../util/paths.ts';
@@ -23,6 +25,20 @@ export interface OutputChoice {
   formats: Format[];
   outDir: string;
   failOn: FailOn;
+  /** --history: earlier runs, for the trends in the HTML and Markdown reports. */
+  history?: TrendPoint[];
+}
+
+/** --history FILE: the runs it records as trend points (a missing or broken history is a usage error naming it). */
+export async function historyOption(values: Values): Promise<TrendPoint[] | undefined> {
+  const file = values['history'] as string | undefined;
+  if (file === undefined) return undefined;
+  try {
+    return trendSeries(readHistory((await readRegularFile(file, MAX_HISTORY_BYTES)).toString('utf8')));
+  } catch (error) {
+    if (error instanceof FileReadError || error instanceof HistoryError) throw new UsageError(`--history ${displayPath(file)}: ${error.message}`);
+    throw error;
+  }
 }
 
 /** Flags beat the config's `report` section, which beats the defaults. */
@@ -101,7 +117,7 @@ export async function applyBaseline(report: Report, values: Values, loaded?: Bas
 }
 
 export async function writeAndSummarise(report: Report, choice: OutputChoice, logger: Logger, quiet: boolean): Promise<number> {
-  const files = await writeReports(report, choice.formats, choice.outDir);
+  const files = await writeReports(report, choice.formats, choice.outDir, choice.history ? { history: choice.history } : {});
   if (!quiet) process.stdout.write(summaryText(report, files));
   else logger.debug(files.join(', '));
   return report.summary.exitCode;
