@@ -40,6 +40,8 @@ article.rule{border-top:1px solid var(--line);padding-top:.3rem}
 svg{max-width:100%;height:auto;display:block;margin:.4rem 0}svg text{font:11px system-ui,sans-serif;fill:#1b1f24}
 .chart{margin-bottom:1.2rem}
 [hidden]{display:none!important}
+/* Large estates: the browser lays out a section's tens of thousands of rows only when it is scrolled into view. */
+#findings,#inventory,#rules{content-visibility:auto;contain-intrinsic-size:auto 4000px}
 @media print{
   body{max-width:none;padding:0;font-size:10.5px}
   nav,.filters,.no-print,th button::after{display:none!important}
@@ -49,5 +51,5 @@ svg{max-width:100%;height:auto;display:block;margin:.4rem 0}svg text{font:11px s
   summary{color:inherit;list-style:none}summary::-webkit-details-marker{display:none}
   .verdict,.sev,.status,.state{print-color-adjust:exact;-webkit-print-color-adjust:exact}
 }
-@media print{details::details-content{content-visibility:visible;display:block}}
+@media print{details::details-content{content-visibility:visible;display:block}#findings,#inventory,#rules{content-visibility:visible}}
 `;
