@@ -2,7 +2,7 @@ import type { Waiver } from '../config/types.ts';
 import type { Region } from '../model/region.ts';
 import type { SourceStatus } from '../model/source.ts';
 import type { InventoryItem } from '../inventory/types.ts';
-import { catalogue, renderMessage, type RuleEntry } from '../rules/catalogue.ts';
+import { catalogue, fixCommand, renderMessage, type RuleEntry } from '../rules/catalogue.ts';
 import { SEVERITIES } from '../model/severity.ts';
 import { fingerprint } from './fingerprint.ts';
 import type { Finding, FindingResource, RawFinding } from './types.ts';
@@ -43,10 +43,18 @@ export function assembleFindings(
         renderMessage(rule.message, { name: resource.name, uid: resource.uid, location: resource.location, evidence: decision.evidence }),
       resource,
       evidence: decision.evidence,
-      remediation: { ...rule.remediation },
+      remediation: remediationFor(rule, resource, decision.evidence, item),
       declaredAt: waiver?.declaredAt ?? declaredAt(item, source, fallbackFile, judgedPaths(rule, decision.evidence)),
     };
   });
+}
+
+function remediationFor(rule: RuleEntry, resource: FindingResource, evidence: Record<string, unknown>, item: InventoryItem | undefined): Finding['remediation'] {
+  // A declared item is not live yet: its fix is in the code, not a command against the provider.
+  if (item?.declared) return { text: rule.remediation.text, automatic: rule.remediation.automatic };
+  const region = typeof item?.evidence['region'] === 'string' ? item.evidence['region'] : (/^arn:aws[a-z-]*:[a-z0-9-]+:([a-z0-9-]+):/.exec(resource.uid)?.[1] ?? null);
+  const command = fixCommand(rule, resource.provider, { name: resource.name, uid: resource.uid, location: resource.location, evidence, item, ...(region ? { region } : {}) });
+  return { text: rule.remediation.text, automatic: rule.remediation.automatic, ...(command !== null ? { command } : {}) };
 }
 
 function itemResource(item: InventoryItem): FindingResource {

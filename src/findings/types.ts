@@ -28,7 +28,8 @@ export interface Finding {
   message: string;
   resource: FindingResource;
   evidence: Record<string, unknown>;
-  remediation: { text: string; automatic: boolean };
+  /** command: the concrete fix for this resource, where the rule gives one for its provider. */
+  remediation: { text: string; automatic: boolean; command?: string };
   /** Repo-relative file and region that declares the resource or its source (SARIF physical location). */
   declaredAt: { file: string; region: Region };
   baselineState?: 'new' | 'unchanged' | 'updated' | 'absent';

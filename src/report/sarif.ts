@@ -119,7 +119,7 @@ function result(finding: Finding, ruleIndex: number | undefined): Result {
     level: LEVEL[finding.severity],
     ...(finding.baselineState ? { baselineState: finding.baselineState } : {}),
     // The fix ends the message: what a reviewer reads on the annotation is what to do.
-    message: { text: `${finding.message} [${finding.resource.uid}] Fix: ${finding.remediation.text}` },
+    message: { text: `${finding.message} [${finding.resource.uid}] Fix: ${finding.remediation.text}${finding.remediation.command ? ` Run: ${finding.remediation.command}` : ''}` },
     locations: [
       {
         physicalLocation: {

@@ -32,7 +32,8 @@ export interface RuleEntry {
   message: string;
   /** `clock`: a count that moves with the evaluation clock alone (days left), not a change of the finding. */
   evidence: { key: string; description: string; clock?: boolean }[];
-  remediation: { text: string; automatic: boolean };
+  /** commands: the concrete fix by inventory provider, a template like message. */
+  remediation: { text: string; automatic: boolean; commands?: Record<string, string> };
   controls: ControlMapping[];
   settings: string[];
   /** Inventory field paths the rule judges, most telling first: where a finding on a declared item points. */
@@ -90,4 +91,31 @@ export function unknownWaiverRules(waivers: readonly Waiver[], rules: ReadonlyMa
     const at = waiver.declaredAt ? `${waiver.declaredAt.file}:${waiver.declaredAt.region.startLine}:${waiver.declaredAt.region.startColumn}: ` : '';
     return [`${at}waivers[${index}].rule: "${waiver.rule}" names no rule${didYouMean(waiver.rule, ids)}, so it would waive nothing`];
   });
+}
+
+/**
+ * The rule's concrete fix for one finding's resource, or null when the rule has none for its
+ * provider or a value the command needs is unknown (a command with a blank in it is worse than none).
+ * A value that could break out of a shell word (quotes, spaces, $, backticks) makes it null too.
+ */
+export function fixCommand(
+  rule: RuleEntry,
+  provider: string,
+  values: { name: string; uid: string; location: string; evidence: Record<string, unknown>; item?: unknown; region?: string },
+): string | null {
+  const template = rule.remediation.commands?.[provider];
+  if (template === undefined) return null;
+  let complete = true;
+  const command = template.replace(/\{([A-Za-z0-9_.]+)\}/g, (_whole, key: string) => {
+    // {item.<path>}: a field of the inventory item (its region, its mount), beside the finding's own values.
+    const value = key.startsWith('item.')
+      ? key.slice('item.'.length).split('.').reduce<unknown>((at, step) => (at !== null && typeof at === 'object' ? (at as Record<string, unknown>)[step] : undefined), values.item)
+      : key.startsWith('evidence.') ? values.evidence[key.slice('evidence.'.length)] : (values as unknown as Record<string, unknown>)[key];
+    if ((typeof value !== 'string' && typeof value !== 'number') || !/^[A-Za-z0-9_.:/@+=,-]+$/.test(String(value))) {
+      complete = false;
+      return '';
+    }
+    return String(value);
+  });
+  return complete ? command : null;
 }

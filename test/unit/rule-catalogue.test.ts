@@ -172,3 +172,18 @@ test('no message leaves an unfilled placeholder, even when every evidence value 
     assert.doesNotMatch(message, /\bundefined\b|\bnull\b|NaN/, `${rule.id}: ${message}`);
   }
 });
+
+test('a rule\'s fix command is filled from the finding and its item, or left out when a value is unknown or not one shell word', async () => {
+  const { fixCommand } = await import('../../src/rules/catalogue.ts');
+  const rule = catalogue().get('KD-ROT-001')!;
+  const arn = 'arn:aws:kms:eu-west-1:111122223333:key/1234';
+  const values = { name: 'alias/a', uid: arn, location: '111122223333/eu-west-1', evidence: { maxDays: 365 }, region: 'eu-west-1' };
+  assert.equal(fixCommand(rule, 'aws-kms', values), `aws kms enable-key-rotation --key-id ${arn} --rotation-period-in-days 365 --region eu-west-1`);
+  assert.equal(fixCommand(rule, 'aws-kms', { ...values, evidence: { maxDays: null } }), null, 'unknown: no command with a blank in it');
+  assert.equal(fixCommand(rule, 'aws-kms', { ...values, uid: `${arn}; rm -rf /` }), null, 'a value that is not one shell word');
+  assert.equal(fixCommand(rule, 'pkcs11', values), null, 'no command for this provider');
+  assert.equal(
+    fixCommand(rule, 'vault-transit', { ...values, item: { location: 'team/transit', name: 'orders' } }),
+    'vault write team/transit/keys/orders/config auto_rotate_period=365d',
+  );
+});

@@ -16,12 +16,17 @@ test('SARIF rules link their docs, end their help with the controls, and carry f
   assert.deepEqual(validateSarifSchema(sarif), []);
 });
 
-test('each result message ends with the fix', () => {
+test('each result message ends with the fix, and the concrete command with the real key id and region where the rule has one', () => {
   const sarif = toSarif(demo);
+  let commands = 0;
   for (const result of sarif.runs[0]!.results!) {
     const finding = demo.findings.find((candidate) => candidate.fingerprint === result.partialFingerprints!['primaryLocationLineHash'])!;
-    assert.ok(result.message.text!.endsWith(`Fix: ${finding.remediation.text}`), result.message.text);
+    const { text, command } = finding.remediation;
+    assert.ok(result.message.text!.endsWith(command ? `Fix: ${text} Run: ${command}` : `Fix: ${text}`), result.message.text);
+    if (command) commands++;
   }
+  assert.ok(commands >= 3, 'the demo\'s KD-ROT-001, KD-ROT-003 and KD-RET-002 on AWS keys carry their command');
+  assert.match(sarif.runs[0]!.results!.find((result) => result.ruleId === 'KD-ROT-001')!.message.text!, /Run: aws kms enable-key-rotation --key-id arn:aws:kms:us-east-1:111122223333:key\/\S+ --rotation-period-in-days 365 --region us-east-1$/);
 });
 
 test(`above ${MAX_SARIF_RESULTS} results the most severe are kept and the run says what was left out`, () => {
