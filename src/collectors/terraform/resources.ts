@@ -98,6 +98,13 @@ function declaredEvidence(resource: ResourceInstance, names: readonly string[]):
 
 const ARN = /^arn:aws[a-z-]*:kms:([a-z0-9-]+):(\d{12}):key\/.+$/;
 
+/** An AWS resource's ARN (known once it exists), and the region and account it names; else the configured region. */
+function awsPlacement(resource: ResourceInstance, pattern: RegExp): { arn: string | null; region: string | null; account: string | null } {
+  const arn = text(attribute(resource, 'arn'));
+  const where = arn ? pattern.exec(arn) : null;
+  return { arn, region: where?.[1] ?? text(attribute(resource, 'region')), account: where?.[2] ?? null };
+}
+
 const awsKmsKey: Mapper = (resource, context) => {
   const spec = firstSet(attribute(resource, 'customer_master_key_spec'), attribute(resource, 'key_spec'));
   const usage = attribute(resource, 'key_usage');
@@ -107,10 +114,7 @@ const awsKmsKey: Mapper = (resource, context) => {
   const multiRegion = attribute(resource, 'multi_region');
   const tags = attribute(resource, 'tags');
   const policy = attribute(resource, 'policy');
-  const arn = text(attribute(resource, 'arn'));
-  const where = arn ? ARN.exec(arn) : null;
-  const region = where?.[1] ?? text(attribute(resource, 'region'));
-  const account = where?.[2] ?? null;
+  const { arn, region, account } = awsPlacement(resource, ARN);
   const origin = text(attribute(resource, 'xks_key_id')) ? 'EXTERNAL_KEY_STORE' : text(attribute(resource, 'custom_key_store_id')) ? 'AWS_CLOUDHSM' : 'AWS_KMS';
   const item = kmsItem({
     metadata: {
@@ -371,10 +375,7 @@ const awsKmsExternalKey: Mapper = (resource, context) => {
   const expirationModel = attribute(resource, 'expiration_model');
   const multiRegion = attribute(resource, 'multi_region');
   const tags = attribute(resource, 'tags');
-  const arn = text(attribute(resource, 'arn'));
-  const where = arn ? ARN.exec(arn) : null;
-  const region = where?.[1] ?? text(attribute(resource, 'region'));
-  const account = where?.[2] ?? null;
+  const { arn, region, account } = awsPlacement(resource, ARN);
   const specName = spec.unknown ? null : (text(spec) ?? 'SYMMETRIC_DEFAULT');
   const usageName = usage.unknown ? null : text(usage);
   // Without material the key waits in PendingImport; the material may be imported outside
@@ -466,10 +467,7 @@ const awsAcmCertificate: Mapper = (resource, context) => {
   const status = attribute(resource, 'status');
   const notAfter = attribute(resource, 'not_after');
   const tags = attribute(resource, 'tags');
-  const arn = text(attribute(resource, 'arn'));
-  const where = arn ? ACM_ARN.exec(arn) : null;
-  const region = where?.[1] ?? text(attribute(resource, 'region'));
-  const account = where?.[2] ?? null;
+  const { arn, region, account } = awsPlacement(resource, ACM_ARN);
   const authority = text(attribute(resource, 'certificate_authority_arn'));
   const imported = isSet(body) === true || isSet(attribute(resource, 'private_key')) === true;
   const type = text(attribute(resource, 'type')) ?? (imported ? 'IMPORTED' : authority ? 'PRIVATE' : 'AMAZON_ISSUED');
