@@ -1,3 +1,4 @@
+import type { Shard } from '../shard/shard.ts';
 import type { InventoryItem } from '../inventory/types.ts';
 import type { Logger } from '../model/logger.ts';
 import type { SourceConfig, SourceError } from '../model/source.ts';
@@ -15,6 +16,12 @@ export interface CollectContext {
   apiCalls: Record<string, number>;
   /** Says the items were observed at an earlier time (a snapshot's): recorded on the source, shown in reports. */
   observedAt?(at: string): void;
+  /**
+   * This run's part of a sharded scan (`--shard i/n`). A collector that discovers accounts or
+   * projects skips those `inShard(accountKey(id) | projectKey(id), shard)` rejects (src/shard/shard.ts);
+   * items outside the shard are dropped after collection anyway, so skipping is only a saving.
+   */
+  shard?: Shard;
 }
 
 export interface Collector {
