@@ -51,6 +51,12 @@ export interface CollectorDeclaration {
    * (`properties`, and `required`, `if`/`then` as needed); `$ref`s point into the config schema's `$defs`.
    */
   readonly configSchema: { readonly properties: Readonly<Record<string, unknown>>; readonly [keyword: string]: unknown };
+  /**
+   * Its items belong to AWS accounts or Google Cloud projects: in a sharded scan every shard
+   * collects the source and keeps its own accounts' or projects' items. Otherwise the whole
+   * source belongs to one shard (src/shard/shard.ts).
+   */
+  readonly shardedByAccount?: boolean;
   /** The implementation, imported on first use so an unused SDK is never loaded. */
   load(): Promise<Collector>;
 }

@@ -5,8 +5,9 @@ import type net from 'node:net';
 // An HTTP reverse proxy on a free loopback port in front of an emulator (moto, local-kms) that
 // injects the failures a real AWS account produces: an IAM deny on one key, throttling, a 5xx, a
 // dropped connection. It understands the AWS JSON protocol (KMS, ACM: the operation is in the
-// X-Amz-Target header, its parameters in the JSON body); other requests (STS and EC2 speak the
-// query protocol) are forwarded untouched.
+// X-Amz-Target header, its parameters in the JSON body; Organizations too). Query-protocol
+// requests (STS, EC2) are matched by their Action and form parameters; a fault there is answered
+// in STS's XML error shape (e.g. AccessDenied to AssumeRole of one role ARN).
 //
 // The faults are what the real services send (AWS JSON 1.1 error shape: HTTP status, header
 // `x-amzn-ErrorType`, body `{"__type": code, "message": ...}`, content type
@@ -26,9 +27,9 @@ import type net from 'node:net';
 export type Fault = 'access-denied' | 'throttle' | 'server-error' | 'reset';
 
 export interface FaultRule {
-  /** The operation: 'DescribeKey', 'DescribeCertificate' (or the full target, 'TrentService.DescribeKey'). */
+  /** The operation: 'DescribeKey', 'DescribeCertificate' (or the full target, 'TrentService.DescribeKey'); a query-protocol Action: 'AssumeRole'. */
   operation: string;
-  /** Narrows the rule to requests whose JSON body matches, e.g. `(body) => body['KeyId'] === keyId`. */
+  /** Narrows the rule to requests whose JSON body (or form parameters) match, e.g. `(body) => body['KeyId'] === keyId`. */
   match?: (body: Record<string, unknown>) => boolean;
   fault: Fault;
   /** How many matching requests get the fault; default Infinity. */
@@ -42,7 +43,7 @@ export interface ProxyCall {
   key?: string;
   /** The fault injected, if any. */
   fault?: Fault;
-  /** The request's JSON parameters (AWS JSON protocol only). */
+  /** The request's parameters: its JSON body, or a query-protocol request's form fields. */
   params?: Record<string, unknown>;
 }
 
@@ -87,6 +88,12 @@ const SERVICES: Record<string, ServiceFaults> = {
     serverErrorCode: 'InternalFailure',
     serverErrorMessage: 'The request processing has failed because of an unknown error, exception or failure.',
   },
+  AWSOrganizationsV20161128: {
+    iamService: 'organizations',
+    throttleMessage: 'AWS Organizations can\'t complete your request because another request is already in progress. Try again later.',
+    serverErrorCode: 'ServiceException',
+    serverErrorMessage: 'AWS Organizations can\'t complete your request because of an internal service error. Try again later.',
+  },
 };
 
 const DEFAULT_SERVICE: ServiceFaults = {
@@ -127,8 +134,18 @@ export async function startFaultProxy(target: string, rules: FaultRule[], option
       const body = Buffer.concat(chunks);
       const amzTarget = headerValue(request.headers['x-amz-target']);
       if (!amzTarget) {
-        calls.push({ operation: queryAction(request, body) });
-        forward(request, body, response);
+        const operation = queryAction(request, body);
+        const params = queryParams(request, body);
+        const hit = active.find(({ rule, remaining }) => remaining > 0 && rule.operation === operation && (rule.match?.(params) ?? true));
+        const call: ProxyCall = { operation, params };
+        calls.push(call);
+        if (!hit) {
+          forward(request, body, response);
+          return;
+        }
+        hit.remaining -= 1;
+        call.fault = hit.rule.fault;
+        sendQueryFault(request, response, hit.rule.fault, operation, params, principalArn);
         return;
       }
       const dot = amzTarget.lastIndexOf('.');
@@ -282,6 +299,36 @@ function sendError(response: http.ServerResponse, status: number, code: string, 
 /** The region the client signed for (SigV4 credential scope: AKID/DATE/REGION/SERVICE/aws4_request). */
 function regionOf(request: http.IncomingMessage): string {
   return /Credential=[^/,\s]+\/\d{8}\/([^/,\s]+)\//.exec(headerValue(request.headers['authorization']) ?? '')?.[1] ?? 'us-east-1';
+}
+
+/**
+ * A fault in the AWS query protocol's shape, as STS sends it (the only query-protocol service the
+ * tests fault): an XML ErrorResponse with Type, Code and Message; AccessDenied is HTTP 403 and
+ * names the caller, the action and the resource (AssumeRole: the role ARN).
+ */
+function sendQueryFault(request: http.IncomingMessage, response: http.ServerResponse, fault: Fault, operation: string, params: Record<string, string>, principalArn: string): void {
+  if (fault === 'reset') {
+    request.socket.destroy();
+    return;
+  }
+  const [status, type, code, message] =
+    fault === 'access-denied'
+      ? [403, 'Sender', 'AccessDenied', `User: ${principalArn} is not authorized to perform: sts:${operation} on resource: ${params['RoleArn'] ?? '*'}`]
+      : fault === 'throttle'
+        ? [400, 'Sender', 'Throttling', 'Rate exceeded']
+        : [500, 'Receiver', 'InternalFailure', 'The request processing has failed because of an unknown error, exception or failure.'];
+  const requestId = randomUUID();
+  const escape = (text: string) => text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+  const body = `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">\n  <Error>\n    <Type>${type}</Type>\n    <Code>${code}</Code>\n    <Message>${escape(message)}</Message>\n  </Error>\n  <RequestId>${requestId}</RequestId>\n</ErrorResponse>\n`;
+  response.writeHead(status, { 'x-amzn-RequestId': requestId, 'Content-Type': 'text/xml', 'Content-Length': String(Buffer.byteLength(body)) });
+  response.end(body);
+}
+
+/** A query-protocol request's parameters (the form body, else the URL's query). */
+function queryParams(request: http.IncomingMessage, body: Buffer): Record<string, string> {
+  const url = new URL(request.url ?? '/', 'http://proxy.invalid');
+  const form = /^application\/x-www-form-urlencoded/i.test(headerValue(request.headers['content-type']) ?? '') ? new URLSearchParams(body.toString('utf8')) : url.searchParams;
+  return Object.fromEntries(form.entries());
 }
 
 function queryAction(request: http.IncomingMessage, body: Buffer): string {

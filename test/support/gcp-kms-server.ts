@@ -80,6 +80,9 @@ import * as protoLoader from '@grpc/proto-loader';
 // fault; `delayMs` holds the answer back that long (longer than the caller's deadline → the caller
 // sees DEADLINE_EXCEEDED). Every request is recorded in `calls`, in order of arrival.
 //
+// Further services given in `options.services` answer on the same port, so that one `endpoint`
+// serves a client of each: test/support/gcp-resource-manager-server.ts adds Cloud Resource Manager's.
+//
 // The client must use the @grpc/grpc-js copy google-gax loads for its channel credentials (see
 // test/integration/gcp-kms-server.test.ts); this server may use any copy, the two only share the wire.
 
@@ -942,7 +945,13 @@ interface ActiveFault {
 
 type Handler = (request: never) => Message;
 
-export async function startGcpKmsServer(estate: GcpEstate, options: { faults?: GcpFault[] } = {}): Promise<GcpKmsServer> {
+/** Another gRPC service answered on the same port, so one `endpoint` serves both (test/support/gcp-resource-manager-server.ts). */
+export interface ExtraGrpcService {
+  definition: grpc.ServiceDefinition;
+  implementation: grpc.UntypedServiceImplementation;
+}
+
+export async function startGcpKmsServer(estate: GcpEstate, options: { faults?: GcpFault[]; services?: ExtraGrpcService[] } = {}): Promise<GcpKmsServer> {
   validateEstate(estate);
   let index = new EstateIndex(structuredClone(estate));
   let faults: ActiveFault[] = [];
@@ -1099,6 +1108,7 @@ export async function startGcpKmsServer(estate: GcpEstate, options: { faults?: G
     }
     server.addService(definition, implementation);
   }
+  for (const extra of options.services ?? []) server.addService(extra.definition, extra.implementation);
 
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound)));

@@ -46,15 +46,95 @@ export interface ClientSettings {
  * registered with the redactor, so an endpoint that echoes a signed request cannot leak it.
  */
 export function credentialsFor(source: AwsSource, region: string): AwsCredentialIdentityProvider {
+  const member = (source as Partial<AccountScoped>)[MEMBER_CREDENTIALS];
+  if (member) return member;
   const base = source.profile ? fromIni({ profile: source.profile }) : fromNodeProviderChain();
   if (!source.roleArn) return registering(base);
   return registering(
     fromTemporaryCredentials({
-      params: { RoleArn: source.roleArn, RoleSessionName: `keydrift-${source.id}`.slice(0, 64), DurationSeconds: 3600 },
+      params: { RoleArn: source.roleArn, RoleSessionName: sessionName(source), DurationSeconds: 3600 },
       masterCredentials: registering(base),
       clientConfig: { region, requestHandler: requestHandler(source), ...(source.endpoint ? { endpoint: source.endpoint } : {}) },
     }),
   );
+}
+
+// A source narrowed to one member account (organization discovery) carries that account's
+// assumed-role credentials under a symbol, so no config field can name or override them; every
+// client of the per-account code then calls as the member role.
+const MEMBER_CREDENTIALS = Symbol('member account credentials');
+
+export interface AccountScoped extends AwsSource {
+  readonly [MEMBER_CREDENTIALS]: AwsCredentialIdentityProvider;
+}
+
+/** The source as seen from one member account: the same settings, the member role's credentials. */
+export function scopedToAccount(source: AwsSource, credentials: AwsCredentialIdentityProvider): AccountScoped {
+  return { ...source, [MEMBER_CREDENTIALS]: credentials };
+}
+
+/**
+ * A role in `roleArn` assumed with `base` credentials: one AssumeRole (counted as sts:AssumeRole),
+ * then the session is shared by every client until shortly before it expires. The STS client has
+ * the source's deadline and the same bounded adaptive retry as every other client.
+ */
+export function assumedRole(
+  source: AwsSource,
+  region: string,
+  roleArn: string,
+  base: AwsCredentialIdentityProvider,
+  ctx: Pick<CollectContext, 'apiCalls'>,
+): AwsCredentialIdentityProvider {
+  const assume = fromTemporaryCredentials({
+    params: { RoleArn: roleArn, RoleSessionName: sessionName(source), DurationSeconds: 3600 },
+    masterCredentials: base,
+    clientConfig: {
+      region,
+      requestHandler: requestHandler(source),
+      maxAttempts: maxAttempts(),
+      retryMode: 'adaptive',
+      ...(source.endpoint ? { endpoint: source.endpoint } : {}),
+    },
+  });
+  return registering(
+    memoized(async (options) => {
+      ctx.apiCalls['sts:AssumeRole'] = (ctx.apiCalls['sts:AssumeRole'] ?? 0) + 1;
+      return assume(options);
+    }),
+  );
+}
+
+/** The source's credentials resolved once and shared (until near expiry), for the many calls organization discovery makes with them. */
+export function sharedCredentials(source: AwsSource, region: string): AwsCredentialIdentityProvider {
+  return memoized(credentialsFor(source, region));
+}
+
+export function sessionName(source: AwsSource): string {
+  return `keydrift-${source.id}`.slice(0, 64);
+}
+
+/** Renew this long before a session expires, so no call is signed with credentials about to lapse. */
+const EXPIRY_MARGIN_MS = 5 * 60_000;
+
+/** One resolution shared by concurrent callers and reused until near its expiry; a failure is not kept. */
+function memoized(provider: AwsCredentialIdentityProvider): AwsCredentialIdentityProvider {
+  let cached: ReturnType<AwsCredentialIdentityProvider> | null = null;
+  let renewAt = Infinity;
+  return (options) => {
+    if (cached && Date.now() < renewAt) return cached;
+    const pending = provider(options);
+    cached = pending;
+    renewAt = Infinity;
+    pending.then(
+      (identity) => {
+        if (cached === pending && identity.expiration) renewAt = identity.expiration.getTime() - EXPIRY_MARGIN_MS;
+      },
+      () => {
+        if (cached === pending) cached = null;
+      },
+    );
+    return pending;
+  };
 }
 
 function registering(provider: AwsCredentialIdentityProvider): AwsCredentialIdentityProvider {

@@ -1,31 +1,23 @@
 import { KeyManagementServiceClient } from '@google-cloud/kms';
-import { grpc } from 'google-gax';
 import type { InventoryItem } from '../../inventory/types.ts';
 import { mapBounded } from '../../util/limit.ts';
-import { retry } from '../../util/retry.ts';
 import type { SourceConfig } from '../../model/source.ts';
 import type { CollectContext, Collector } from '../types.ts';
 import { gcpKmsDeclaration } from './declaration.ts';
 import { gcpItem, type GcpBinding, type GcpCryptoKey, type GcpCryptoKeyVersion } from './map.ts';
+import { projectScope, type GcpProjectsConfig } from './projects.ts';
+import { callOptions, caller, DEFAULT_TIMEOUT_MS, endpointOptions, type Call, type GcpCallSettings } from './rpc.ts';
 
-export interface GcpKmsSource extends SourceConfig {
-  projects: string[];
+export interface GcpKmsSource extends SourceConfig, GcpCallSettings {
+  /** Project ids, or the organization or folder whose projects are discovered (src/collectors/gcp-kms/projects.ts). */
+  projects: GcpProjectsConfig;
   locations?: string[] | 'all';
-  /** `host:port` (TLS) or `http://host:port` (plaintext, emulators only). Default: the public API. */
-  endpoint?: string;
   /** Page size for list calls (the API caps it at 1000). */
   pageSize?: number;
-  /** Deadline of each call, in milliseconds. */
-  timeoutMs?: number;
 }
 
 export const DEFAULT_CONCURRENCY = 16;
 const DEFAULT_PAGE_SIZE = 1000;
-const DEFAULT_TIMEOUT_MS = 30_000;
-const MAX_ATTEMPTS = 6;
-
-// gRPC status codes (google.rpc.Code) that mean "try again later", with backoff.
-const RETRIABLE = new Set([grpc.status.RESOURCE_EXHAUSTED, grpc.status.UNAVAILABLE, grpc.status.DEADLINE_EXCEEDED]);
 
 export const gcpKmsCollector: Collector = {
   type: gcpKmsDeclaration.type,
@@ -33,9 +25,11 @@ export const gcpKmsCollector: Collector = {
   operations: gcpKmsDeclaration.operations,
   async *collect(source, ctx) {
     const config = source as GcpKmsSource;
+    const projects = await projectsToScan(config, ctx);
+    if (projects.length === 0 || ctx.signal.aborted) return;
     const client = createClient(config);
     try {
-      for (const project of config.projects) {
+      for (const project of projects) {
         for (const location of await locationsOf(client, config, project, ctx)) {
           if (ctx.signal.aborted) return;
           yield* collectLocation(client, config, `projects/${project}/locations/${location}`, ctx);
@@ -48,67 +42,24 @@ export const gcpKmsCollector: Collector = {
 };
 
 /**
- * Application Default Credentials as usual; `http://` endpoints (emulators) get a plaintext
- * channel and no credentials, so nothing probes the metadata server.
+ * The listed projects, or those discovered beneath the organization or folder; each is then
+ * collected the same way. The Resource Manager client loads only when discovery is configured.
  */
+async function projectsToScan(source: GcpKmsSource, ctx: CollectContext): Promise<string[]> {
+  const scope = projectScope(source.projects);
+  if (scope.kind === 'list') return scope.projects;
+  const { discoverProjects } = await import('./resource-manager.ts');
+  return discoverProjects(source, scope, ctx);
+}
+
+/** Application Default Credentials as usual; a custom endpoint as rpc.ts's endpointOptions says. */
 export function createClient(source: GcpKmsSource): KeyManagementServiceClient {
-  if (!source.endpoint) return new KeyManagementServiceClient();
-  const plaintext = source.endpoint.startsWith('http://');
-  const hostPort = source.endpoint.replace(/^https?:\/\//, '').replace(/\/$/, '');
-  const colon = hostPort.lastIndexOf(':');
-  const apiEndpoint = colon > 0 ? hostPort.slice(0, colon) : hostPort;
-  const port = colon > 0 ? Number(hostPort.slice(colon + 1)) : 443;
-  return new KeyManagementServiceClient({
-    apiEndpoint,
-    port,
-    universeDomain: 'googleapis.com',
-    ...(plaintext ? { sslCreds: grpc.credentials.createInsecure() } : {}),
-  });
-}
-
-type Call = <T>(permission: string, resource: string, call: () => Promise<T>) => Promise<T | null>;
-
-/** One RPC with a deadline, bounded retries with backoff and jitter, counted and reported by resource. */
-function caller(ctx: CollectContext): Call {
-  return async (permission, resource, call) => {
-    try {
-      return await retry(call, {
-        attempts: MAX_ATTEMPTS,
-        retriable: (error) => {
-          const code = (error as { code?: number }).code;
-          return code !== undefined && RETRIABLE.has(code);
-        },
-        signal: ctx.signal,
-        baseMs: 500,
-        maxMs: 32_000,
-        onAttempt: () => {
-          ctx.apiCalls[permission] = (ctx.apiCalls[permission] ?? 0) + 1;
-        },
-      });
-    } catch (error) {
-      ctx.error(describeGrpcFailure(permission, resource, error));
-      return null;
-    }
-  };
-}
-
-export function describeGrpcFailure(permission: string, resource: string, error: unknown): { code: string; message: string; resource: string } {
-  const code = (error as { code?: number }).code;
-  const status = code === undefined ? 'UNKNOWN' : (grpc.status[code] ?? String(code));
-  const kind =
-    code === grpc.status.PERMISSION_DENIED || code === grpc.status.UNAUTHENTICATED
-      ? 'access-denied'
-      : code !== undefined && RETRIABLE.has(code)
-        ? 'unavailable'
-        : code === grpc.status.NOT_FOUND
-          ? 'not-found'
-          : 'error';
-  const detail = ((error as { details?: string }).details ?? (error instanceof Error ? error.message : String(error))).split('\n')[0]?.slice(0, 300);
-  return { code: `gcp-${kind}`, message: `${permission} on ${resource}: ${status}${detail ? ` (${detail})` : ''}`, resource };
+  const options = endpointOptions(source);
+  return options ? new KeyManagementServiceClient(options) : new KeyManagementServiceClient();
 }
 
 function options(source: GcpKmsSource): { timeout: number; maxRetries: number; autoPaginate: false } {
-  return { timeout: source.timeoutMs ?? DEFAULT_TIMEOUT_MS, maxRetries: 0, autoPaginate: false };
+  return callOptions(source);
 }
 
 async function locationsOf(client: KeyManagementServiceClient, source: GcpKmsSource, project: string, ctx: CollectContext): Promise<string[]> {

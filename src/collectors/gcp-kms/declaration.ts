@@ -11,12 +11,36 @@ export const gcpKmsDeclaration: CollectorDeclaration = {
   // The inventory `provider` of the items it yields.
   providers: ['gcp-kms'],
   // The IAM permissions it exercises, one per RPC (README.md's permission list is generated from these).
-  operations: ['cloudkms.locations.list', 'cloudkms.keyRings.list', 'cloudkms.cryptoKeys.list', 'cloudkms.cryptoKeyVersions.list', 'cloudkms.cryptoKeys.getIamPolicy', 'cloudkms.keyRings.getIamPolicy'],
+  // The last two only when `projects` names an organization or folder: SearchProjects answers with
+  // the projects the caller has resourcemanager.projects.get on, ListFolders needs
+  // resourcemanager.folders.list on each folder and the organization (both in roles/browser).
+  operations: [
+    'cloudkms.locations.list',
+    'cloudkms.keyRings.list',
+    'cloudkms.cryptoKeys.list',
+    'cloudkms.cryptoKeyVersions.list',
+    'cloudkms.cryptoKeys.getIamPolicy',
+    'cloudkms.keyRings.getIamPolicy',
+    'resourcemanager.projects.get',
+    'resourcemanager.folders.list',
+  ],
   // Its source entry's JSON Schema beyond id, type and concurrency (which every source has): the
   // generator adds those and additionalProperties: false to make its branch of the config schema's sources oneOf.
   configSchema: {
     properties: {
-      projects: { type: 'array', minItems: 1, items: { type: 'string' } },
+      projects: {
+        description: 'project ids, or { organization: ID } / { folder: ID } to scan every ACTIVE project beneath it, nested folders included',
+        // if/else rather than oneOf, so that a mistake gets one message about the form it meant.
+        type: ['array', 'object'],
+        if: { type: 'array' },
+        then: { minItems: 1, items: { type: 'string', minLength: 1 } },
+        else: {
+          minProperties: 1,
+          maxProperties: 1,
+          additionalProperties: false,
+          properties: { organization: hierarchyId('organizations'), folder: hierarchyId('folders') },
+        },
+      },
       locations: {
         oneOf: [{ const: 'all' }, { type: 'array', minItems: 1, items: { type: 'string' } }],
       },
@@ -29,5 +53,11 @@ export const gcpKmsDeclaration: CollectorDeclaration = {
     },
     required: ['projects'],
   },
+  shardedByAccount: true,
   load: async () => (await import('./collector.ts')).gcpKmsCollector,
 };
+
+/** An organization or folder id: its digits (a YAML number too), or its resource name. */
+function hierarchyId(collection: 'organizations' | 'folders'): Record<string, unknown> {
+  return { type: ['string', 'integer'], pattern: `^(${collection}/)?[0-9]+$`, minimum: 1 };
+}

@@ -15,12 +15,15 @@ import { vaultDeclaration } from './declaration.ts';
 import { DEFAULT_TIMEOUT_MS, vaultTransport, VaultTransportError } from './transport.ts';
 import { durationSeconds, pkiRoleItem, transitItem, vaultUid, type PkiRoleData, type TransitKeyData, type VaultLocation } from './map.ts';
 import { pkiIssuerItem, pkiKeyItem, type PkiIssuerData, type PkiKeyData } from './pki-issuers.ts';
+import { label, normalizeNamespace, walkNamespaces } from './namespaces.ts';
 
 export interface VaultSource extends SourceConfig {
   address?: string;
   namespace?: string;
   auth?: { method: 'token' | 'approle' | 'kubernetes'; mount?: string; role?: string; roleIdFile?: string; secretIdFile?: string; jwtFile?: string; tokenFile?: string };
   mounts?: { transit?: string[]; pki?: string[] };
+  /** `recursive`: every namespace at or below `namespace` (Vault Enterprise, OpenBao 2.3+). */
+  namespaces?: 'recursive';
   caFile?: string;
   /** Deadline per HTTP call, in milliseconds. */
   timeoutMs?: number;
@@ -33,10 +36,28 @@ type VaultClient = ReturnType<typeof vaultFactory>;
 
 class VaultCallError extends Error {
   readonly status: number | null;
-  constructor(message: string, status: number | null) {
+  /** The `errors` list of Vault's answer, when it sent one (empty for an empty LIST's 404). */
+  readonly vaultErrors: readonly string[] | null;
+  constructor(message: string, status: number | null, vaultErrors: readonly string[] | null = null) {
     super(message);
     this.status = status;
+    this.vaultErrors = vaultErrors;
   }
+}
+
+/** LIST sys/namespaces answered as a server without namespaces does (Vault OSS: 404 "enterprise-only feature"). */
+class NamespacesUnsupported extends Error {}
+
+/** One namespace to collect and the requests addressed to it. */
+interface NamespaceRequests {
+  namespace: string | null;
+  request: Request;
+}
+
+/** A mount to collect, and how to reach its namespace. */
+interface Target {
+  location: VaultLocation;
+  request: Request;
 }
 
 export const vaultCollector: Collector = {
@@ -54,17 +75,25 @@ export const vaultCollector: Collector = {
       ctx.error({ code: 'vault-auth-failed', message: `${address}: ${(error as Error).message}`, resource: address });
       return;
     }
-    const request = requester(client, ctx);
-    const mounts = await discoverMounts(config, request, address, ctx);
-    for (const mount of mounts.transit) {
-      yield* collectTransit({ address, namespace, mount, sourceId: config.id }, request, config, ctx);
+    const start: NamespaceRequests = { namespace, request: requester(client, ctx) };
+    const namespaces = config.namespaces === 'recursive' ? await namespaceTree(config, client, start, address, ctx) : [start];
+    const concurrency = config.concurrency ?? DEFAULT_CONCURRENCY;
+    const transit: Target[] = [];
+    const pki: Target[] = [];
+    const discovered = mapBounded(namespaces, concurrency, async (at) => ({ at, mounts: await discoverMounts(config, at.request, address, at.namespace, ctx) }));
+    for await (const { at, mounts } of discovered) {
+      const target = (mount: string): Target => ({ location: { address, namespace: at.namespace, mount, sourceId: config.id }, request: at.request });
+      transit.push(...mounts.transit.map(target));
+      pki.push(...mounts.pki.map(target));
     }
-    const pki = mounts.pki.map((mount) => ({ address, namespace, mount, sourceId: config.id }));
-    // Every mount's issuers first: a CA certificate appears as an issuer in the mount that signs
-    // with it, as a chain-only issuer in its children and under <pki>/certs of its parent; it is
-    // inventoried once, as the issuer that holds its key.
-    const issuers = new Map<string, ReadIssuer[]>();
-    for (const location of pki) issuers.set(location.mount, await readIssuers(location, request, config, ctx));
+    for (const { location, request } of transit) {
+      yield* collectTransit(location, request, config, ctx);
+    }
+    // Every mount's issuers first (in every namespace): a CA certificate appears as an issuer in the
+    // mount that signs with it, as a chain-only issuer in its children and under <pki>/certs of its
+    // parent; it is inventoried once, as the issuer that holds its key.
+    const issuers = new Map<Target, ReadIssuer[]>();
+    for (const target of pki) issuers.set(target, await readIssuers(target.location, target.request, config, ctx));
     const seen = new Set<string>();
     const ordered = [...issuers.values()].flat().sort((a, b) => Number(b.data.key_id ? 1 : 0) - Number(a.data.key_id ? 1 : 0));
     for (const issuer of ordered) {
@@ -76,12 +105,73 @@ export const vaultCollector: Collector = {
       seen.add(fingerprint);
       yield issuer.item;
     }
-    for (const location of pki) {
-      yield* collectPkiKeys(location, request, config, ctx, issuers.get(location.mount) ?? []);
-      yield* collectPki(location, request, config, ctx, seen);
+    for (const target of pki) {
+      yield* collectPkiKeys(target.location, target.request, config, ctx, issuers.get(target) ?? []);
+      yield* collectPki(target.location, target.request, config, ctx, seen);
     }
   },
 };
+
+/**
+ * The starting namespace and every namespace below it, each with requests that carry its
+ * X-Vault-Namespace header and the token the login gave (a token is valid in the namespace it was
+ * issued in and in all of that namespace's children). A namespace whose listing fails is still
+ * collected; only what lies below it is unknown, and reported.
+ */
+async function namespaceTree(source: VaultSource, client: VaultClient, start: NamespaceRequests, address: string, ctx: CollectContext): Promise<NamespaceRequests[]> {
+  const first = normalizeNamespace(start.namespace);
+  const transport = await transportFor(source, ctx);
+  const requests = new Map<string | null, Request>([[first, start.request]]);
+  const requestIn = (namespace: string | null): Request => {
+    let request = requests.get(namespace);
+    if (!request) {
+      const child = clientAt(address, namespace, transport);
+      child.token = client.token;
+      request = requester(child, ctx);
+      requests.set(namespace, request);
+    }
+    return request;
+  };
+  const resource = (namespace: string | null) => vaultUid({ address, namespace, mount: 'sys', sourceId: source.id }, 'namespaces');
+  const found = await walkNamespaces(
+    first,
+    (namespace) => listChildNamespaces(requestIn(namespace)),
+    (namespace, error) => {
+      if (error instanceof NamespacesUnsupported && namespace === first) {
+        ctx.error({
+          code: 'vault-namespaces-unsupported',
+          message: `${address}: the server does not support namespaces (LIST sys/namespaces in namespace ${label(namespace)}: ${error.message}); "namespaces: recursive" needs Vault Enterprise or OpenBao 2.3 or later, so only namespace ${label(namespace)} was collected`,
+          resource: resource(namespace),
+        });
+        return;
+      }
+      reportFailure(ctx, `namespace ${label(namespace)}: list`, resource(namespace), error);
+    },
+    (error) => ctx.error(error),
+    { concurrency: source.concurrency ?? DEFAULT_CONCURRENCY, resource },
+  );
+  ctx.logger.debug(`${source.id}: ${found.length} namespace(s) at or below ${label(first)}`);
+  return found.map((namespace) => ({ namespace, request: requestIn(namespace) }));
+}
+
+/** The child names LIST sys/namespaces gives in the namespace `request` is addressed to. */
+async function listChildNamespaces(request: Request): Promise<string[]> {
+  let response: { data?: { keys?: unknown } };
+  try {
+    response = (await request('list', 'sys/namespaces', 'list sys/namespaces')) as { data?: { keys?: unknown } };
+  } catch (error) {
+    if (error instanceof VaultCallError && error.status === 404) {
+      // A namespace without children answers 404 with an empty `errors`, as every empty LIST does;
+      // a server without namespaces says why ("enterprise-only feature", "unsupported path").
+      if ((error.vaultErrors ?? []).length === 0) return [];
+      throw new NamespacesUnsupported(error.message);
+    }
+    throw error;
+  }
+  const keys = response.data?.keys;
+  if (!Array.isArray(keys)) throw new Error('the answer has no data.keys list');
+  return keys.filter((key): key is string => typeof key === 'string');
+}
 
 /** The Vault a source names (its address and namespace), the way every call to it is addressed. */
 export function vaultEndpoint(config: VaultSource): { address: string; namespace: string | null } {
@@ -90,11 +180,7 @@ export function vaultEndpoint(config: VaultSource): { address: string; namespace
 
 /** An authenticated client for the source's `auth` (shared with remediation, which writes through it). */
 export async function login(source: VaultSource, address: string, namespace: string | null, ctx: Pick<CollectContext, 'baseDir' | 'signal' | 'apiCalls'>): Promise<VaultClient> {
-  const ca = source.caFile ? await readFile(path.resolve(ctx.baseDir, source.caFile)) : undefined;
-  const transport = vaultTransport({ timeoutMs: source.timeoutMs ?? DEFAULT_TIMEOUT_MS, signal: ctx.signal, ...(ca ? { ca } : {}) });
-  const client = vaultFactory({ apiVersion: 'v1', endpoint: address, ...(namespace ? { namespace } : {}), 'request-promise': transport } as Parameters<typeof vaultFactory>[0]);
-  // node-vault picks VAULT_TOKEN up on its own; a login request must carry no token at all.
-  client.token = '';
+  const client = clientAt(address, namespace, await transportFor(source, ctx));
   const method = source.auth?.method ?? 'token';
   if (method === 'token') {
     const token = process.env['VAULT_TOKEN'] ?? (await readTrimmed(source.auth?.tokenFile ?? path.join(homedir(), '.vault-token')));
@@ -123,6 +209,21 @@ export async function login(source: VaultSource, address: string, namespace: str
     throw new Error(`Kubernetes login failed: ${describe(error)}`);
   });
   return withMintedToken(client, result);
+}
+
+type Transport = ReturnType<typeof vaultTransport>;
+
+async function transportFor(source: VaultSource, ctx: Pick<CollectContext, 'baseDir' | 'signal'>): Promise<Transport> {
+  const ca = source.caFile ? await readFile(path.resolve(ctx.baseDir, source.caFile)) : undefined;
+  return vaultTransport({ timeoutMs: source.timeoutMs ?? DEFAULT_TIMEOUT_MS, signal: ctx.signal, ...(ca ? { ca } : {}) });
+}
+
+/** A client without a token whose every request names `namespace` (none: the root, or VAULT_NAMESPACE as node-vault reads it). */
+function clientAt(address: string, namespace: string | null, transport: Transport): VaultClient {
+  const client = vaultFactory({ apiVersion: 'v1', endpoint: address, ...(namespace ? { namespace } : {}), 'request-promise': transport } as Parameters<typeof vaultFactory>[0]);
+  // node-vault picks VAULT_TOKEN up on its own; a login request must carry no token at all.
+  client.token = '';
+  return client;
 }
 
 function withMintedToken(client: VaultClient, login: unknown): VaultClient {
@@ -162,9 +263,14 @@ function requester(client: VaultClient, ctx: CollectContext): Request {
         },
       });
     } catch (error) {
-      throw new VaultCallError(describe(error), statusOf(error));
+      throw new VaultCallError(describe(error), statusOf(error), vaultErrorsOf(error));
     }
   };
+}
+
+function vaultErrorsOf(error: unknown): string[] | null {
+  const errors = (error as { response?: { body?: { errors?: unknown } } }).response?.body?.errors;
+  return Array.isArray(errors) ? errors.map(String) : null;
 }
 
 /** A refused redirect, a deadline or an oversized answer would only repeat; a reset connection may not. */
@@ -181,7 +287,8 @@ function describe(error: unknown): string {
   const status = statusOf(error);
   const message = error instanceof Error ? error.message : String(error);
   const what = status !== null ? `HTTP ${status}` : error instanceof VaultTransportError && (error.code === 'timeout' || error.code === 'deadline') ? 'timed out' : 'unreachable';
-  return `${what}: ${message.split('\n')[0]?.slice(0, 200)}`;
+  // Vault wraps its errors over lines ("1 error occurred:\n\t* permission denied\n\n"): keep the reason, on one line.
+  return `${what}: ${message.replace(/\s+/g, ' ').trim().slice(0, 200)}`;
 }
 
 function reportFailure(ctx: CollectContext, what: string, resource: string, error: unknown): void {
@@ -191,7 +298,7 @@ function reportFailure(ctx: CollectContext, what: string, resource: string, erro
   ctx.error({ code, message: `${what} ${resource}: ${(error as Error).message}`, resource });
 }
 
-async function discoverMounts(source: VaultSource, request: Request, address: string, ctx: CollectContext): Promise<{ transit: string[]; pki: string[] }> {
+async function discoverMounts(source: VaultSource, request: Request, address: string, namespace: string | null, ctx: CollectContext): Promise<{ transit: string[]; pki: string[] }> {
   if (source.mounts) return { transit: source.mounts.transit ?? [], pki: source.mounts.pki ?? [] };
   try {
     const response = (await request('read', 'sys/mounts', 'read sys/mounts')) as { data?: Record<string, { type?: string }> } & Record<string, unknown>;
@@ -199,8 +306,14 @@ async function discoverMounts(source: VaultSource, request: Request, address: st
     const byType = (type: string) => Object.entries(table).filter(([, mount]) => mount?.type === type).map(([name]) => name.replace(/\/$/, '')).sort();
     return { transit: byType('transit'), pki: byType('pki') };
   } catch (error) {
-    reportFailure(ctx, 'read sys/mounts on', address, error);
-    ctx.error({ code: 'vault-mounts-unknown', message: `${address}: cannot discover mounts; list them in the source's "mounts" field`, resource: address });
+    if (namespace === null) {
+      reportFailure(ctx, 'read sys/mounts on', address, error);
+      ctx.error({ code: 'vault-mounts-unknown', message: `${address}: cannot discover mounts; list them in the source's "mounts" field`, resource: address });
+    } else {
+      const resource = vaultUid({ address, namespace, mount: 'sys', sourceId: source.id }, 'mounts');
+      reportFailure(ctx, `namespace ${label(namespace)}: read`, resource, error);
+      ctx.error({ code: 'vault-mounts-unknown', message: `${address} namespace ${label(namespace)}: cannot discover mounts; list them in the source's "mounts" field`, resource });
+    }
     return { transit: [], pki: [] };
   }
 }

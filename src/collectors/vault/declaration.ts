@@ -13,6 +13,8 @@ export const vaultDeclaration: CollectorDeclaration = {
   // Every Vault path pattern it reads (README.md's minimal scanning policy is generated from these).
   operations: [
     'read sys/mounts',
+    // Only with `namespaces: recursive`, in the starting namespace and in each one below it.
+    'list sys/namespaces',
     'list <transit>/keys',
     'read <transit>/keys/*',
     'list <pki>/issuers',
@@ -31,6 +33,12 @@ export const vaultDeclaration: CollectorDeclaration = {
     properties: {
       address: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9+.-]*://' },
       namespace: { type: 'string' },
+      namespaces: {
+        type: 'string',
+        enum: ['recursive'],
+        description:
+          'recursive: collect every namespace at or below `namespace` (or the root), found with LIST sys/namespaces (Vault Enterprise, OpenBao 2.3 or later); with `mounts`, the same mount names in each namespace.',
+      },
       auth: { $ref: '#/$defs/vaultAuth' },
       mounts: {
         type: 'object',

@@ -16,6 +16,7 @@ import type { CollectContext, Collector } from '../../types.ts';
 import { acmDeclaration } from './declaration.ts';
 import { clientSettings, countCalls, credentialsFor, type AwsSource } from '../client.ts';
 import { classify, describeFailure } from '../errors.ts';
+import { eachAccount } from '../accounts.ts';
 import { attemptFor, eachRegion } from '../regions.ts';
 import { acmItem } from './map.ts';
 
@@ -31,11 +32,13 @@ export const acmCollector: Collector = {
   type: acmDeclaration.type,
   provides: acmDeclaration.providers,
   operations: acmDeclaration.operations,
-  async *collect(source, ctx) {
-    const config = source as AwsSource;
-    yield* eachRegion(config, ctx, (region) => collectRegion(config, region, ctx));
-  },
+  collect: (source, ctx) => eachAccount(source as AwsSource, ctx, DEFAULT_CONCURRENCY, collectAccount),
 };
+
+/** One account, every configured region: the source's own, or a member account of its organization. */
+function collectAccount(source: AwsSource, ctx: CollectContext): AsyncGenerator<InventoryItem> {
+  return eachRegion(source, ctx, (region) => collectRegion(source, region, ctx));
+}
 
 async function* collectRegion(source: AwsSource, region: string, ctx: CollectContext): AsyncGenerator<InventoryItem> {
   const client = countCalls(new ACMClient(clientSettings(source, region, credentialsFor(source, region))), 'acm', ctx);

@@ -20,6 +20,7 @@ import { kmsDeclaration } from './declaration.ts';
 import { clientSettings, countCalls, credentialsFor, type AwsSource } from '../client.ts';
 import { classify, describeFailure } from '../errors.ts';
 import { analyseKeyPolicy, type PolicyAccess } from '../key-policy.ts';
+import { eachAccount } from '../accounts.ts';
 import { attemptFor, eachRegion } from '../regions.ts';
 import { listGrants } from './grants.ts';
 import { regionStateEvents, stateChangeOf, tracksState, type AwsKmsSource, type StateEventLog } from './cloudtrail.ts';
@@ -31,11 +32,13 @@ export const kmsCollector: Collector = {
   type: kmsDeclaration.type,
   provides: kmsDeclaration.providers,
   operations: kmsDeclaration.operations,
-  async *collect(source, ctx) {
-    const config = source as AwsSource;
-    yield* eachRegion(config, ctx, (region) => collectRegion(config, region, ctx));
-  },
+  collect: (source, ctx) => eachAccount(source as AwsSource, ctx, DEFAULT_CONCURRENCY, collectAccount),
 };
+
+/** One account, every configured region: the source's own, or a member account of its organization. */
+function collectAccount(source: AwsSource, ctx: CollectContext): AsyncGenerator<InventoryItem> {
+  return eachRegion(source, ctx, (region) => collectRegion(source, region, ctx));
+}
 
 async function* collectRegion(source: AwsSource, region: string, ctx: CollectContext): AsyncGenerator<InventoryItem> {
   const client = countCalls(new KMSClient(clientSettings(source, region, credentialsFor(source, region))), 'kms', ctx);
