@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
  * The layers of src/, bottom to top (docs/architecture.md): a folder, or a file directly in src/,
  * may import only from the layers before it, `import type` and `import()` included.
  */
-export const LAYERS = ['model', 'util', 'config', 'inventory', 'certificates', 'rules', 'findings', 'drift', 'report', 'collectors', 'engine', 'remediate', 'pipeline.ts', 'cli', 'action'];
+export const LAYERS = ['model', 'util', 'shard', 'config', 'inventory', 'certificates', 'rules', 'findings', 'drift', 'report', 'collectors', 'engine', 'evaluate', 'remediate', 'pipeline.ts', 'cli', 'action'];
 
 /** Folders a file may sit in below its layer's folder and still be checked (test/unit/layering.test.ts proves none is deeper). */
 export const MAX_LAYER_DEPTH = 6;

@@ -75,7 +75,10 @@ export function mainRego(packages = findingPackages()): string {
     'package keydrift.main',
     '',
     GENERATED,
-    ...packages.flatMap((name) => ['', `findings contains finding if some finding in data.${name}.findings`]),
+    '',
+    '# An array, not a set: each package already made its findings unique, and a second set would',
+    '# hash every finding (evidence included) once more.',
+    `findings := ${packages.reduceRight((rest, name, index) => (index === packages.length - 1 ? `[f | some f in data.${name}.findings]` : `array.concat([f | some f in data.${name}.findings], ${rest})`), '')}`,
     '',
   ].join('\n');
 }

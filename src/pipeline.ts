@@ -7,7 +7,7 @@ import { catalogue, type RuleEntry } from './rules/catalogue.ts';
 import { customRuleEntry, type CustomRuleMeta } from './rules/custom-rule.ts';
 import { assembleFindings } from './findings/assemble.ts';
 import { applyWaivers } from './findings/waivers.ts';
-import { digestOf } from './findings/fingerprint.ts';
+import { inventoryDigest } from './findings/fingerprint.ts';
 import { countBySeverity, exitCodeFor } from './findings/outcome.ts';
 import type { SourceStatus } from './model/source.ts';
 import { TOOL } from './model/tool.ts';
@@ -73,7 +73,7 @@ export async function evaluateEvidence(run: EvidenceRun): Promise<Report> {
       now: run.now.toISOString(),
       configDigest: run.configDigest,
       policyDigest: engine.digest,
-      inventoryDigest: digestOf(run.items),
+      inventoryDigest: inventoryDigest(run.items),
       configName: run.configName,
       failOn: run.failOn,
       policy: run.policy,

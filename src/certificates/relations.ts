@@ -48,22 +48,40 @@ export function chainKey(item: InventoryItem): string | null {
 }
 
 export function certificateIndex(items: readonly InventoryItem[]): CertificateIndex {
-  const certificates = items.filter((item) => item.kind === 'certificate' && item.certificate !== null);
-  const issuerNames = new Set(certificates.filter((item) => !item.certificate!.selfSigned).map((item) => item.certificate!.issuer));
-  const issuers = group(certificates.filter((item) => issuerNames.has(item.certificate!.subject)), (item) => item.certificate!.subject, 1);
-  const publicKeys = group(certificates, (item) => item.certificate!.publicKeySha256 ?? null, 2);
-  const chains = group(certificates, chainKey, 2);
+  return certificateIndexFrom(items.flatMap((item) => certificateEntry(item) ?? []));
+}
+
+/**
+ * What the index needs of one certificate. Batches evaluated apart (worker threads) each list their
+ * entries; the index built from all of them, in inventory order, is the one certificateIndex builds.
+ */
+export interface CertificateEntry {
+  summary: CertificateSummary;
+  publicKey: string | null;
+  chain: string | null;
+}
+
+export function certificateEntry(item: InventoryItem): CertificateEntry | null {
+  if (item.kind !== 'certificate' || item.certificate === null) return null;
+  return { summary: summary(item), publicKey: item.certificate.publicKeySha256 ?? null, chain: chainKey(item) };
+}
+
+export function certificateIndexFrom(entries: readonly CertificateEntry[]): CertificateIndex {
+  const issuerNames = new Set(entries.filter((entry) => !entry.summary.selfSigned).map((entry) => entry.summary.issuer));
+  const issuers = group(entries.filter((entry) => issuerNames.has(entry.summary.subject)), (entry) => entry.summary.subject, 1);
+  const publicKeys = group(entries, (entry) => entry.publicKey, 2);
+  const chains = group(entries, (entry) => entry.chain, 2);
   return { issuers, publicKeys, chains };
 }
 
 /** Groups of at least `min` certificates by key; prototype-free so a key such as "__proto__" is only a key. */
-function group(items: InventoryItem[], keyOf: (item: InventoryItem) => string | null, min: number): Record<string, CertificateSummary[]> {
+function group(entries: readonly CertificateEntry[], keyOf: (entry: CertificateEntry) => string | null, min: number): Record<string, CertificateSummary[]> {
   const groups = new Map<string, CertificateSummary[]>();
-  for (const item of items) {
-    const key = keyOf(item);
+  for (const entry of entries) {
+    const key = keyOf(entry);
     if (key === null) continue;
     const members = groups.get(key) ?? [];
-    members.push(summary(item));
+    members.push(entry.summary);
     groups.set(key, members);
   }
   const out: Record<string, CertificateSummary[]> = Object.create(null) as Record<string, CertificateSummary[]>;

@@ -3,6 +3,7 @@ import { FORMATS, type Format } from '../model/format.ts';
 import type { Logger } from '../model/logger.ts';
 import type { FailOn } from '../model/severity.ts';
 import { didYouMean } from '../util/did-you-mean.ts';
+import { parseShard, type Shard } from '../shard/shard.ts';
 import { createLogger, wantsColor } from './logger.ts';
 
 /** A mistake on the command line: exit code 2, with the command's usage hint. */
@@ -25,6 +26,11 @@ const SHARED = {
   now: { option: { type: 'string' }, help: '  --now RFC3339          evaluation clock (default: the real clock)' },
   profile: { option: { type: 'string' }, help: '  --profile NAME         override policy.profile (default | cis-aws | cis-gcp | nist-800-57 | pci-dss | public-tls)' },
   history: { option: { type: 'string' }, help: '  --history FILE         a history.jsonl ("keydrift history append"): trends in the HTML and Markdown reports' },
+  shard: {
+    option: { type: 'string' },
+    help: '  --shard I/N            judge only part I of N of the estate (AWS accounts, Google Cloud projects, other\n                         sources whole, by a stable hash); "keydrift report --merge" joins the parts',
+  },
+  pretty: { option: { type: 'boolean' }, help: '  --pretty               indent the JSON and SARIF reports (by default only small ones are)' },
   quiet: { option: { type: 'boolean', short: 'q' }, help: '  --quiet, --verbose     less or more progress on stderr' },
   verbose: { option: { type: 'boolean', short: 'v' }, help: '' },
   'no-color': { option: { type: 'boolean' }, help: '  --no-color             no ANSI colours (NO_COLOR is honoured too)' },
@@ -47,7 +53,7 @@ export function sharedHelp(...names: SharedName[]): string {
 }
 
 const LOGGING: SharedName[] = ['quiet', 'verbose', 'no-color', 'help'];
-const JUDGING: SharedName[] = ['config', 'format', 'out', 'fail-on', 'baseline', 'fail-on-new-only', 'now', 'profile', 'history'];
+const JUDGING: SharedName[] = ['config', 'format', 'out', 'fail-on', 'baseline', 'fail-on-new-only', 'now', 'profile', 'history', 'shard', 'pretty'];
 
 /** What the commands that judge evidence (scan, evaluate) share. */
 export const COMMON_OPTIONS = sharedOptions(...JUDGING, ...LOGGING);
@@ -72,6 +78,16 @@ export function parse(argv: string[], options: ParseArgsConfig['options']): { va
     // A flag another command takes would be silently ignored here: refused, and said so.
     if ((Object.keys(SHARED) as string[]).includes(unknown.replace(/^--/, ''))) throw new UsageError(`${unknown} is not an option of this command (it would be ignored)`);
     throw new UsageError(`unknown option ${unknown}${didYouMean(unknown, names)}`);
+  }
+}
+
+/** --shard I/N, or undefined without it. */
+export function parseShardOption(text: string | undefined): Shard | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return parseShard(text);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
   }
 }
 

@@ -8,7 +8,8 @@ import { markAbandoned } from '../util/abandoned.ts';
 import { displayPath } from '../util/paths.ts';
 import { redact } from '../util/redact.ts';
 import { assignTier } from './tiers.ts';
-import { COLLECTORS } from './registry.ts';
+import { COLLECTORS, DECLARATIONS } from './registry.ts';
+import { inShard, itemShardKey, shardOf, sourceKey, type Shard } from '../shard/shard.ts';
 import type { Collector } from './types.ts';
 
 export interface Collected {
@@ -26,6 +27,8 @@ export interface CollectOptions {
   collectors?: ReadonlyMap<string, () => Promise<Collector>>;
   /** How often a source still collecting says so (a heartbeat in CI logs); default 30 s, KEYDRIFT_HEARTBEAT_SECONDS overrides. */
   heartbeatMs?: number;
+  /** This scan's part of a sharded run: sources and items of other shards are left to them. */
+  shard?: Shard;
 }
 
 const DEFAULT_HEARTBEAT_MS = 30_000;
@@ -59,7 +62,13 @@ export async function collectAll(config: Config, options: CollectOptions): Promi
   const deadline = scanDeadline(options);
   try {
     for (const source of config.sources) {
-      sources.push(await collectSource(await collectors.get(source.type)!(), source, config, options, deadline, { items, seen }));
+      // A source without accounts or projects is one unit: only its shard collects it (and reports it).
+      const byAccount = DECLARATIONS.find((declaration) => declaration.type === source.type)?.shardedByAccount === true;
+      if (options.shard && !byAccount && !inShard(sourceKey(source.id), options.shard)) {
+        options.logger.info(`${source.id}: left to shard ${shardOf(sourceKey(source.id), options.shard.count)} of ${options.shard.count}`);
+        continue;
+      }
+      sources.push(await collectSource(await collectors.get(source.type)!(), source, config, byAccount ? options : withoutShard(options), deadline, { items, seen }));
     }
   } finally {
     deadline.clear();
@@ -123,7 +132,16 @@ async function collectSource(
       const days = Math.floor((options.now.getTime() - Date.parse(at)) / 86_400_000);
       if (days >= 1) options.logger.warn(`${source.id}: what it holds was observed at ${at}, ${days} day${days === 1 ? '' : 's'} before the evaluation clock`);
     };
-    const collecting = collector.collect(source, { logger: options.logger, signal: deadline.signal, now: options.now, baseDir: config.baseDir, error: report, apiCalls, observedAt: observed });
+    const collecting = collector.collect(source, {
+      logger: options.logger,
+      signal: deadline.signal,
+      now: options.now,
+      baseDir: config.baseDir,
+      error: report,
+      apiCalls,
+      observedAt: observed,
+      ...(options.shard ? { shard: options.shard } : {}),
+    });
     const iterator = collecting[Symbol.asyncIterator]();
     const stopped = deadline.passed.then(() => 'deadline' as const);
     // A long nightly scan visibly lives: items and API calls (pages, regions) so far, every heartbeat.
@@ -155,6 +173,8 @@ async function collectSource(
           continue;
         }
         valid++;
+        // Another shard's account or project (only sources split by account get a shard here): a collector that discovers them skips it sooner.
+        if (options.shard && !inShard(itemShardKey(item), options.shard)) continue;
         if (into.seen.has(item.uid)) {
           options.logger.debug(`${source.id}: ${item.uid} already collected, skipped`);
           continue;
@@ -186,6 +206,11 @@ async function collectSource(
     ...(Object.keys(apiCalls).length > 0 ? { apiCalls: sortedCounts(apiCalls) } : {}),
     ...(observedAt !== undefined ? { observedAt } : {}),
   };
+}
+
+/** A whole source in its shard: all its items are kept. */
+function withoutShard({ shard: _shard, ...options }: CollectOptions): CollectOptions {
+  return options;
 }
 
 /** The item's problem, or null; a collector's bug (a getter that throws, say) is a problem too, never a crash. */

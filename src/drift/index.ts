@@ -43,29 +43,54 @@ export function inactiveDriftIndex(): DriftIndex {
 }
 
 export function driftIndex(items: readonly InventoryItem[], sources: readonly SourceStatus[], managedAsCode: readonly ManagedAsCode[] = []): DriftIndex {
-  const declaredItems = items.filter((item) => item.declared === true && item.kind === 'key');
-  if (declaredItems.length === 0) return inactiveDriftIndex();
+  return driftIndexFrom(items.flatMap((item) => driftEntry(item) ?? []), sources, managedAsCode);
+}
+
+/**
+ * What the index needs of one key. Batches evaluated apart (worker threads) each list their
+ * entries; the index built from all of them, in inventory order, is the one driftIndex builds.
+ */
+export interface DriftEntry {
+  declared: boolean;
+  keys: string[];
+  scope: string | null;
+  provider: string;
+  live: LiveKeySummary;
+}
+
+export function driftEntry(item: InventoryItem): DriftEntry | null {
+  if (item.kind !== 'key') return null;
+  const identity = driftIdentity(item);
+  const keys = [...identity.strong, ...identity.weak];
+  if (item.declared !== true && keys.length === 0) return null;
+  return {
+    declared: item.declared === true,
+    keys,
+    scope: identity.scope,
+    provider: item.provider,
+    live: { uid: item.uid, name: item.name, location: item.location, sourceId: item.sourceId, state: item.state, settings: item.declared === true ? {} : driftSettings(item) },
+  };
+}
+
+export function driftIndexFrom(entries: readonly DriftEntry[], sources: readonly SourceStatus[], managedAsCode: readonly ManagedAsCode[] = []): DriftIndex {
+  const declaredEntries = entries.filter((entry) => entry.declared);
+  if (declaredEntries.length === 0) return inactiveDriftIndex();
   const complete = new Set(sources.filter((source) => source.status === 'ok').map((source) => source.id));
-  const declaredSources = new Set(declaredItems.map((item) => item.sourceId));
+  const declaredSources = new Set(declaredEntries.map((entry) => entry.live.sourceId));
   const index = inactiveDriftIndex();
   index.declaredComplete = [...declaredSources].every((id) => complete.has(id));
-  for (const item of declaredItems) {
-    const identity = driftIdentity(item);
-    for (const key of [...identity.strong, ...identity.weak]) index.declared[key] = true;
-  }
-  for (const item of items) {
-    if (item.declared === true || item.kind !== 'key') continue;
-    const identity = driftIdentity(item);
-    if (identity.strong.length === 0 && identity.weak.length === 0) continue;
+  for (const entry of declaredEntries) for (const key of entry.keys) index.declared[key] = true;
+  for (const entry of entries) {
+    if (entry.declared || entry.keys.length === 0) continue;
     index.active = true;
-    const summary: LiveKeySummary = { uid: item.uid, name: item.name, location: item.location, sourceId: item.sourceId, state: item.state, settings: driftSettings(item) };
-    for (const key of [...identity.strong, ...identity.weak]) (index.live[key] ??= []).push(summary);
-    if (complete.has(item.sourceId)) {
-      index.providers[item.provider] = true;
-      if (identity.scope) index.scopes[identity.scope] = true;
+    const { live } = entry;
+    for (const key of entry.keys) (index.live[key] ??= []).push(live);
+    if (complete.has(live.sourceId)) {
+      index.providers[entry.provider] = true;
+      if (entry.scope) index.scopes[entry.scope] = true;
     }
-    if (managedAsCode.some((scope) => globMatches(scope.source, item.sourceId) && (scope.resource === undefined || globMatches(scope.resource, item.uid)))) {
-      index.managed[item.uid] = true;
+    if (managedAsCode.some((scope) => globMatches(scope.source, live.sourceId) && (scope.resource === undefined || globMatches(scope.resource, live.uid)))) {
+      index.managed[live.uid] = true;
     }
   }
   return index;

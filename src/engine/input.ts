@@ -4,9 +4,9 @@ import type { Waiver } from '../config/types.ts';
 import type { SourceStatus } from '../model/source.ts';
 import { waiverExpiry } from '../findings/waivers.ts';
 import { epochSeconds } from '../util/epoch-seconds.ts';
-import { certificateIndex } from '../certificates/relations.ts';
+import { certificateEntry, certificateIndexFrom, type CertificateEntry } from '../certificates/relations.ts';
 import { driftIdentity, type DriftIdentity } from '../drift/identity.ts';
-import { driftIndex, inactiveDriftIndex } from '../drift/index.ts';
+import { driftEntry, driftIndexFrom, inactiveDriftIndex, type DriftEntry } from '../drift/index.ts';
 
 // wasm has no time builtins and the clock must be reproducible, so every timestamp the rules
 // compare reaches Rego as epoch seconds beside its RFC 3339 form: item._t.<field>, input.now_s.
@@ -84,9 +84,21 @@ function policySettings(settings: FullSettings): unknown {
  * and live keys only through data.driftIndex, which needs the sources' completeness too.
  */
 export function policyData(policy: EffectivePolicy, items?: readonly InventoryItem[], sources: readonly SourceStatus[] = []): Record<string, unknown> {
+  if (!items) return { driftIndex: inactiveDriftIndex(), ...policySettingsData(policy) };
+  return policyDataFrom(policy, { certificates: items.flatMap((item) => certificateEntry(item) ?? []), drift: items.flatMap((item) => driftEntry(item) ?? []) }, sources);
+}
+
+/** The same data from the index entries of every item, in inventory order (batches loaded apart list them). */
+export function policyDataFrom(policy: EffectivePolicy, entries: { certificates: readonly CertificateEntry[]; drift: readonly DriftEntry[] }, sources: readonly SourceStatus[]): Record<string, unknown> {
   return {
-    ...(items ? { certificateIndex: certificateIndex(items) } : {}),
-    driftIndex: items ? driftIndex(items, sources, policy.drift?.managedAsCode) : inactiveDriftIndex(),
+    certificateIndex: certificateIndexFrom(entries.certificates),
+    driftIndex: driftIndexFrom(entries.drift, sources, policy.drift?.managedAsCode),
+    ...policySettingsData(policy),
+  };
+}
+
+function policySettingsData(policy: EffectivePolicy): Record<string, unknown> {
+  return {
     profile: policy.profile,
     settings: policySettings(policy.settings),
     tierSettings: Object.fromEntries(

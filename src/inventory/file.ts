@@ -112,6 +112,29 @@ export async function loadEvidence(file: string, options: LoadEvidenceOptions = 
   return { items: valid as InventoryItem[], sources: checkedSources, report, invalidItems, collectedAt };
 }
 
+/** The evidence without its items: what a file streamed item by item says about itself. */
+export interface EvidenceHeader {
+  sources: SourceStatus[];
+  report: Record<string, unknown> | null;
+  collectedAt: string | null;
+}
+
+/**
+ * The header of a file read as a stream: `shape` is what the scanner found, `fields` its other
+ * top-level fields parsed (a JSON Lines file: its header line's). Checked as loadEvidence checks them.
+ */
+export function evidenceHeader(shape: 'inventory' | 'report' | 'array' | 'jsonl', fields: Record<string, unknown>, shown: string): EvidenceHeader {
+  if (shape === 'array') return { sources: [], report: null, collectedAt: null };
+  const sources = checkSources(fields['sources'] ?? [], shown);
+  if (shape === 'report') {
+    if (fields['scan'] !== undefined) checkScan(fields['scan'], shown);
+    const scan = fields['scan'];
+    return { sources, report: fields, collectedAt: isObject(scan) && typeof scan['now'] === 'string' ? scan['now'] : null };
+  }
+  const collectedAt = typeof fields['collectedAt'] === 'string' && !Number.isNaN(Date.parse(fields['collectedAt'])) ? fields['collectedAt'] : null;
+  return { sources, report: null, collectedAt };
+}
+
 /**
  * What is wrong with `item` as a normalized inventory item ("<field>: <problem>"), or null when
  * nothing is. The one test of an item, applied where items are collected and where evidence is

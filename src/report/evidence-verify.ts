@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { digestOf } from '../findings/fingerprint.ts';
+import { inventoryDigest } from '../findings/fingerprint.ts';
 import { DEFAULT_MAX_EVIDENCE_FILE_BYTES } from '../inventory/file.ts';
 import { countBySeverity, exitCodeFor } from '../findings/outcome.ts';
 import type { Finding } from '../findings/types.ts';
@@ -180,7 +180,7 @@ export function checkRecordedDigests(manifest: EvidenceManifest, report: Report,
   }
   if (policyDigestText === null) return fail(name, `${POLICY_DIGEST_FILE} is not in the bundle`);
   if (policyDigestText.trim() !== report.scan.policyDigest) return fail(name, `${POLICY_DIGEST_FILE} does not hold the report's policy digest ${report.scan.policyDigest}`);
-  const inventory = digestOf(report.inventory);
+  const inventory = inventoryDigest(report.inventory);
   if (inventory !== report.scan.inventoryDigest) return fail(name, `${REPORT_FILE}: its inventory digests to ${inventory}, not the ${report.scan.inventoryDigest} it records: the inventory was edited`);
   return ok(name, `clock ${report.scan.now}, inventory ${report.scan.inventoryDigest}, policy ${report.scan.policyDigest} agree across ${MANIFEST_FILE}, ${POLICY_DIGEST_FILE} and ${REPORT_FILE}`);
 }

@@ -33,14 +33,22 @@ const INFORMATION_URI = 'https://github.com/keydrift/keydrift';
 export const MAX_SARIF_RESULTS = 25_000;
 
 /** SARIF 2.1.0 for GitHub code scanning (CONTRACT section 6): one run, the whole catalogue as rules. */
-export function toSarif(report: Report): Log {
+/** The results of a run too large to hold as objects: the kept ones, and how many were left out, by severity. */
+export interface SarifSelection {
+  kept: Finding[];
+  alerts: number;
+  leftOutBySeverity: Record<string, number>;
+}
+
+export function toSarif(report: Report, selection?: SarifSelection): Log {
   const custom = Object.entries(report.scan.customRules ?? {}).map(([id, meta]) => customRuleEntry(id, meta));
   const rules = [...catalogue().values(), ...custom];
   const ruleIndex = new Map(rules.map((rule, index) => [rule.id, index]));
   // A finding that no longer fires is not an alert: code scanning closes it when it is absent.
-  const alerts = report.findings.filter((finding) => finding.baselineState !== 'absent');
-  const kept = alerts.length > MAX_SARIF_RESULTS ? [...alerts].sort(bySeverity).slice(0, MAX_SARIF_RESULTS) : alerts;
-  const leftOut = alerts.length - kept.length;
+  const alerts = selection ? [] : report.findings.filter((finding) => finding.baselineState !== 'absent');
+  const kept = selection ? selection.kept : alerts.length > MAX_SARIF_RESULTS ? [...alerts].sort(bySeverity).slice(0, MAX_SARIF_RESULTS) : alerts;
+  const alertCount = selection ? selection.alerts : alerts.length;
+  const leftOut = alertCount - kept.length;
   return {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
     version: '2.1.0',
@@ -67,7 +75,7 @@ export function toSarif(report: Report): Log {
                   toolExecutionNotifications: [
                     {
                       level: 'warning' as const,
-                      message: { text: `${leftOut} of ${alerts.length} findings are left out of this SARIF (code scanning accepts ${MAX_SARIF_RESULTS} results per run); the least severe went first. The JSON report has them all.` },
+                      message: { text: `${leftOut} of ${alertCount} findings are left out of this SARIF (code scanning accepts ${MAX_SARIF_RESULTS} results per run); the least severe went first. The JSON report has them all.` },
                     },
                   ],
                 }
@@ -82,12 +90,17 @@ export function toSarif(report: Report): Log {
           ...(report.drift
             ? { drift: { new: report.summary.new, fixed: report.summary.fixed, added: report.drift.added.length, removed: report.drift.removed.length, changed: report.drift.changed.length, baselineNow: report.drift.baselineNow } }
             : {}),
-          ...(leftOut > 0 ? { resultsLeftOut: { total: leftOut, bySeverity: countBy(alerts.slice().sort(bySeverity).slice(MAX_SARIF_RESULTS)) } } : {}),
+          ...(leftOut > 0 ? { resultsLeftOut: { total: leftOut, bySeverity: selection ? selection.leftOutBySeverity : countBy(alerts.slice().sort(bySeverity).slice(MAX_SARIF_RESULTS)) } } : {}),
         },
         results: kept.map((finding) => result(finding, ruleIndex.get(finding.ruleId))),
       },
     ],
   };
+}
+
+/** Where a rule's entry is read: its file in rules/ of the repository. */
+export function ruleHelpUri(rule: RuleEntry): string {
+  return `${INFORMATION_URI}/blob/main/rules/${encodeURIComponent(rule.id)}.yaml`;
 }
 
 function ruleDescriptor(rule: RuleEntry): ReportingDescriptor {
@@ -96,7 +109,7 @@ function ruleDescriptor(rule: RuleEntry): ReportingDescriptor {
     name: pascalCase(rule.title),
     shortDescription: { text: rule.title },
     fullDescription: { text: `${rule.description} ${rule.rationale}`.trim() },
-    helpUri: `${INFORMATION_URI}/blob/main/rules/${encodeURIComponent(rule.id)}.yaml`,
+    helpUri: ruleHelpUri(rule),
     help: { text: plainText(rule), markdown: `${rule.help.trimEnd()}\n\n${controlsSection(rule)}` },
     defaultConfiguration: { level: LEVEL[rule.severity], enabled: rule.status !== 'reserved' },
     properties: {

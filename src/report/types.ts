@@ -1,4 +1,5 @@
 import type { FailOn, Severity } from '../model/severity.ts';
+import type { Shard } from '../shard/shard.ts';
 import type { SourceStatus } from '../model/source.ts';
 import type { EffectivePolicy } from '../config/settings.ts';
 import type { CustomRuleMeta } from '../rules/custom-rule.ts';
@@ -25,6 +26,8 @@ export interface Report {
     policy: EffectivePolicy;
     /** Catalogue entries of the custom policies' rules, so any renderer can describe them. */
     customRules: Record<string, CustomRuleMeta>;
+    /** This report's part of a sharded run (`--shard I/N`); `report --merge` joins the parts. */
+    shard?: Shard;
   };
   sources: SourceStatus[];
   summary: {

@@ -11,6 +11,7 @@ import { toOpenMetrics } from './openmetrics.ts';
 import { toSarif } from './sarif.ts';
 import type { TrendPoint } from './history.ts';
 import type { Report } from './types.ts';
+import { rulesTable } from './rules-table.ts';
 
 export const FILE_NAMES: Record<Format, string> = {
   json: 'keydrift.json',
@@ -25,14 +26,27 @@ export const FILE_NAMES: Record<Format, string> = {
 /** What a renderer may add beyond the report: trends across earlier runs. */
 export interface RenderOptions {
   history?: TrendPoint[];
+  /** Indented JSON; by default only a small report is (a large one is read by programs, and indentation doubled its size). */
+  pretty?: boolean;
+}
+
+/** Items plus findings up to which a JSON report is indented unless told otherwise. */
+export const PRETTY_LIMIT = 10_000;
+
+/** The JSON report as written: the report with its rules table after the summary. */
+export function jsonReport(report: Report): Report & { rules: ReturnType<typeof rulesTable> } {
+  const { findings, inventory, drift, ...head } = report;
+  return { ...head, rules: rulesTable(findings.map((finding) => finding.ruleId), report.scan.customRules), findings, inventory, ...(drift ? { drift } : {}) };
 }
 
 export function render(report: Report, format: Format, options: RenderOptions = {}): string {
   switch (format) {
-    case 'json':
-      return JSON.stringify(report, null, 2) + '\n';
+    case 'json': {
+      const pretty = options.pretty ?? report.inventory.length + report.findings.length <= PRETTY_LIMIT;
+      return JSON.stringify(jsonReport(report), null, pretty ? 2 : undefined) + '\n';
+    }
     case 'sarif':
-      return JSON.stringify(toSarif(report), null, 2) + '\n';
+      return JSON.stringify(toSarif(report), null, (options.pretty ?? report.findings.length <= PRETTY_LIMIT) ? 2 : undefined) + '\n';
     case 'md':
       return toMarkdown(report, options);
     case 'html':

@@ -26,3 +26,43 @@ export async function writeFileAtomic(file: string, text: string | Uint8Array): 
     throw error;
   }
 }
+
+/**
+ * The same for a file written piece by piece (a report too large to build as one string): `fill`
+ * gets a writer that buffers pieces into large writes; the file appears whole or not at all.
+ */
+export async function writeFileAtomicStream(file: string, fill: (write: (text: string) => Promise<void>) => Promise<void>): Promise<void> {
+  const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(8).toString('hex')}.tmp`);
+  const handle = await open(temporary, 'wx', 0o644);
+  const pieces: string[] = [];
+  let buffered = 0;
+  const flush = async () => {
+    if (pieces.length === 0) return;
+    const text = pieces.join('');
+    pieces.length = 0;
+    buffered = 0;
+    await handle.write(text);
+  };
+  try {
+    await fill(async (text) => {
+      pieces.push(text);
+      buffered += text.length;
+      if (buffered >= STREAM_WRITE_CHARS) await flush();
+    });
+    await flush();
+    await handle.sync();
+  } catch (error) {
+    await handle.close();
+    await rm(temporary, { force: true });
+    throw error;
+  }
+  await handle.close();
+  try {
+    await rename(temporary, file);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
+}
+
+const STREAM_WRITE_CHARS = 4 * 1024 * 1024;

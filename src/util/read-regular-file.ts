@@ -47,6 +47,28 @@ export async function readRegularFile(file: string, maxBytes: number): Promise<B
   }
 }
 
+/**
+ * The open handle of a regular file, for a caller that reads it in bounded pieces (a stream too
+ * large to hold): the same checks as readRegularFile, without reading. The caller closes it.
+ */
+export async function openRegularFile(file: string): Promise<FileHandle> {
+  let handle: FileHandle;
+  try {
+    handle = await open(file, OPEN_FLAGS);
+  } catch (error) {
+    throw await openFailure(file, error as NodeJS.ErrnoException);
+  }
+  try {
+    const info = await handle.stat();
+    if (!info.isFile()) throw new FileReadError('not-regular', `not a regular file (${kindOf(info)}), skipped`);
+    return handle;
+  } catch (error) {
+    await handle.close();
+    if (error instanceof FileReadError) throw error;
+    throw new FileReadError('unreadable', `cannot read file (${(error as NodeJS.ErrnoException).code ?? 'EIO'})`);
+  }
+}
+
 async function readUpTo(handle: FileHandle, maxBytes: number, sizeHint: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let total = 0;

@@ -3,7 +3,7 @@ import { createHash, generateKeyPairSync } from 'node:crypto';
 import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { digestOf } from '../../src/findings/fingerprint.ts';
+import { inventoryDigest } from '../../src/findings/fingerprint.ts';
 import type { Report } from '../../src/report/types.ts';
 import { runCli, type CliRun } from '../support/cli.ts';
 import { removeDir, tempDir } from '../support/certs.ts';
@@ -164,7 +164,7 @@ describe('keydrift report --evidence / keydrift verify', () => {
     const item = report.inventory.find((candidate) => candidate.uid === finding.resource.uid)!;
     delete (item.tags as Record<string, string>)['legal-hold'];
     // A careful forger also makes the recorded inventory digest right, leaving the findings as the only tell.
-    report.scan.inventoryDigest = digestOf(report.inventory);
+    report.scan.inventoryDigest = inventoryDigest(report.inventory);
     writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
     const manifestFile = path.join(copy, 'manifest.json');
     writeFileSync(manifestFile, readFileSync(manifestFile, 'utf8').replace(/"inventoryDigest": "[^"]+"/, `"inventoryDigest": "${report.scan.inventoryDigest}"`));

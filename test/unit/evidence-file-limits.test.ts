@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, symlinkSync, writeFileSync, ftruncateSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, rmSync, symlinkSync, writeFileSync, ftruncateSync } from 'node:fs';
+import { MAX_STREAMED_FILE_BYTES } from '../../src/evaluate/run.ts';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Collector } from '../../src/collectors/types.ts';
@@ -140,9 +141,18 @@ describe('evidence and certificate file limits', () => {
     ftruncateSync(handle, 512 * 1024 * 1024 + 1);
     closeSync(handle);
     assert.equal(await loadError(huge), `${displayPath(huge)}: larger than 512 MiB (536870912 bytes) (maxFileBytes), skipped`);
+    // evaluate streams its evidence: a large file is read item by item, and this one stops at its first byte.
     const run = await runCli(['evaluate', '--inventory', huge, '--now', NOW], { cwd: dir });
     assert.equal(run.code, 2, run.stderr);
-    assert.match(run.stderr, /huge\.json: larger than 512 MiB/);
+    assert.match(run.stderr, /huge\.json: not valid JSON: .*at byte 0/);
+    const larger = path.join(dir, 'larger.json');
+    const sparse = openSync(larger, 'w');
+    ftruncateSync(sparse, MAX_STREAMED_FILE_BYTES + 1);
+    closeSync(sparse);
+    const refused = await runCli(['evaluate', '--inventory', larger, '--now', NOW], { cwd: dir });
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.match(refused.stderr, /larger\.json: larger than 64 GiB \(68719476737 bytes\), refused/);
+    rmSync(larger);
     // A /proc file says its size is 0; the read itself is what stops it.
     await assert.rejects(loadEvidence('/proc/self/status', { maxFileBytes: 16 }), { message: '/proc/self/status: larger than 16 bytes (maxFileBytes), skipped' });
   });

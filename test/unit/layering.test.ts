@@ -32,7 +32,7 @@ const BACK_EDGES: { file: string; code: string; expected: string }[] = [
   {
     file: 'src/collectors/aws/kms/__layering_probe.ts',
     code: "import type { PolicyEngine } from '../../../engine/engine.ts';\nexport type Probe = PolicyEngine;\n",
-    expected: 'Layering: src/collectors/ may import only from src/model/, src/util/, src/config/, src/inventory/, src/certificates/, src/rules/, src/findings/, src/drift/, src/report/;',
+    expected: 'Layering: src/collectors/ may import only from src/model/, src/util/, src/shard/, src/config/, src/inventory/, src/certificates/, src/rules/, src/findings/, src/drift/, src/report/;',
   },
   {
     file: 'src/findings/__layering_probe.ts',

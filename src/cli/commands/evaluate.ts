@@ -1,12 +1,24 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
 import { assignTier } from '../../collectors/tiers.ts';
 import { effectivePolicy, type EffectivePolicy } from '../../config/settings.ts';
 import type { FailOn } from '../../model/severity.ts';
 import { loadEvidence, InventoryFileError } from '../../inventory/file.ts';
 import { evaluateEvidence } from '../../pipeline.ts';
-import { digestOf } from '../../findings/fingerprint.ts';
+import { inventoryDigest } from '../../findings/fingerprint.ts';
 import { displayPath } from '../../util/paths.ts';
-import { COMMON_HELP, COMMON_OPTIONS, loggerFor, parse, parseFailOn, parseNow, UsageError } from '../options.ts';
-import { applyBaseline, baselineOption, configDigest, historyOption, optionalConfig, outputChoice, withFirstSeen, writeAndSummarise } from './shared.ts';
+import { COMMON_HELP, COMMON_OPTIONS, loggerFor, parse, parseFailOn, parseNow, parseShardOption, UsageError, type Values } from '../options.ts';
+import { applyBaseline, baselineOption, configDigest, count, historyOption, optionalConfig, outputChoice, summaryText, TERMINAL_TOP, withFirstSeen, writeAndSummarise, type OutputChoice } from './shared.ts';
+import { BUILTIN_BUNDLE, ENTRYPOINT } from '../../engine/bundle.ts';
+import { loadModule } from '../../engine/engine.ts';
+import { LoadedEvidenceRun } from '../../evaluate/run.ts';
+import { reportHead } from '../../evaluate/report-head.ts';
+import { materialize, STREAMED_FORMATS, standingView, writeStreamedReports } from '../../report/streamed.ts';
+import { PRETTY_LIMIT } from '../../report/write.ts';
+import type { Config } from '../../config/types.ts';
+import type { BaselineReport } from '../../findings/baseline.ts';
+import { inShard, itemShardKey, type Shard } from '../../shard/shard.ts';
 import { help } from './scan.ts';
 import type { Logger } from '../../model/logger.ts';
 
@@ -24,58 +36,144 @@ matches then has none); a config without "tiers" keeps the tiers the items were 
 ${COMMON_HELP}
   --inventory FILE       the saved inventory or JSON report (required)
   --no-recorded-policy   ignore the policy a JSON report recorded (its waivers and custom bundle paths
-                         included): use --config, ./keydrift.yaml or the defaults instead`;
+                         included): use --config, ./keydrift.yaml or the defaults instead
+  --threads N            evaluation threads (default: one per core, up to 8; 1 for a small file;
+                         KEYDRIFT_THREADS): the same findings in the same order with any number
+
+Inventory files may be JSON (an inventory, a report or an array of items) or JSON Lines (one item
+per line, the first line optionally the inventory's header); they are read as a stream.`;
 
 export async function evaluate(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { ...COMMON_OPTIONS, inventory: { type: 'string', short: 'i' }, 'no-recorded-policy': { type: 'boolean' } });
+  const { values } = parse(argv, { ...COMMON_OPTIONS, inventory: { type: 'string', short: 'i' }, 'no-recorded-policy': { type: 'boolean' }, threads: { type: 'string' } });
   if (values['help']) return help(EVALUATE_HELP);
   const file = values['inventory'] as string | undefined;
   if (!file) throw new UsageError('evaluate needs --inventory FILE');
   const startedAt = new Date();
   const logger = loggerFor(values);
   const given = parseNow(values['now'] as string | undefined);
-  let evidence;
+  const shard = parseShardOption(values['shard'] as string | undefined);
+  const threads = threadsOption(values['threads'] as string | undefined);
+  const baseline = await baselineOption(values);
+  const builtin = await loadModule(BUILTIN_BUNDLE, ENTRYPOINT, 'built-in policies');
+  let run: LoadedEvidenceRun;
   try {
     // An auditor re-deriving findings must never silently get a subset: one invalid item refuses the file.
-    evidence = await loadEvidence(file, { invalidItems: 'reject' });
+    run = await LoadedEvidenceRun.load({ file, shown: displayPath(file), lane: { wasm: builtin.wasm, entrypoint: ENTRYPOINT, customRules: {} }, ...(shard ? { shard } : {}), ...(threads !== undefined ? { threads } : {}) });
   } catch (error) {
     if (error instanceof InventoryFileError) throw new UsageError(error.message);
     throw error;
   }
-  const scanned = evidence.report?.['scan'] as { policy?: EffectivePolicy; configName?: string; failOn?: FailOn; configDigest?: string; inventoryDigest?: string } | undefined;
-  const now = given ?? clockFor(evidence.report !== null, evidence.collectedAt, file, logger);
-  if (scanned?.inventoryDigest && digestOf(evidence.items) !== scanned.inventoryDigest) {
-    logger.warn(`the inventory in ${displayPath(file)} does not match the digest its report recorded (${scanned.inventoryDigest}): it was changed after the scan, so these findings are not the report's`);
-  }
-  const recorded = values['no-recorded-policy'] ? undefined : scanned;
-  // --profile asks for a policy of its own, as --config does: the recorded one is not silently kept.
-  const config = values['config'] || values['profile'] || !recorded?.policy ? await optionalConfig(values) : null;
-  if (!config && recorded?.policy) announceRecordedPolicy(recorded.policy, file, logger);
-  const history = await historyOption(values);
-  const choice = { ...outputChoice(values, config), ...(history ? { history } : {}) };
-  const failOn = parseFailOn(values['fail-on'] as string | undefined) ?? config?.report?.failOn ?? recorded?.failOn ?? 'high';
-  logger.info(`evaluating ${evidence.items.length} items from ${displayPath(file)}`);
-  // The config under test decides tiers the way scan does; the recorded policy keeps the scan's own.
-  const items = config ? evidence.items.map((item) => assignTier(item, config.tiers)) : evidence.items;
-  // As scan does: with --baseline, the first-seen state (stateSince) comes from it.
-  const baseline = await baselineOption(values);
-  const report = await applyBaseline(
-    await evaluateEvidence({
-      items: withFirstSeen(items, baseline),
-      sources: evidence.sources,
-      now,
-      policy: config ? effectivePolicy(config) : recorded?.policy ? { ...recorded.policy, waivers: recorded.policy.waivers ?? [], bundles: recorded.policy.bundles ?? [] } : effectivePolicy(undefined),
-      failOn,
+  try {
+    const evidence = run.header;
+    const scanned = evidence.report?.['scan'] as { policy?: EffectivePolicy; configName?: string; failOn?: FailOn; configDigest?: string; inventoryDigest?: string } | undefined;
+    const now = given ?? clockFor(evidence.report !== null, evidence.collectedAt, file, logger);
+    const recorded = values['no-recorded-policy'] ? undefined : scanned;
+    // --profile asks for a policy of its own, as --config does: the recorded one is not silently kept.
+    const config = values['config'] || values['profile'] || !recorded?.policy ? await optionalConfig(values) : null;
+    if (!config && recorded?.policy) announceRecordedPolicy(recorded.policy, file, logger);
+    const history = await historyOption(values);
+    const choice = { ...outputChoice(values, config), ...(history ? { history } : {}) };
+    const failOn = parseFailOn(values['fail-on'] as string | undefined) ?? config?.report?.failOn ?? recorded?.failOn ?? 'high';
+    const policy = config ? effectivePolicy(config) : recorded?.policy ? { ...recorded.policy, waivers: recorded.policy.waivers ?? [], bundles: recorded.policy.bundles ?? [] } : effectivePolicy(undefined);
+    logger.info(`evaluating ${count(run.kept, 'item')} from ${displayPath(file)}${shard ? ` (shard ${shard.index}/${shard.count} of ${run.read})` : ''} on ${count(run.threads, 'thread')}`);
+    const fallbackFile = config ? displayPath(config.file) : displayPath(file);
+    const head = {
       configName: config?.name ?? recorded?.configName ?? 'keydrift',
       configDigest: config ? configDigest(config) : (recorded?.configDigest ?? null),
-      startedAt,
-      fallbackFile: config ? displayPath(config.file) : displayPath(file),
-      ...(config?.policy?.bundleTimeoutMs !== undefined ? { bundleTimeoutMs: config.policy.bundleTimeoutMs } : {}),
+    };
+    if (policy.bundles.length > 0 || baseline) {
+      // Custom bundles run in their sandbox and a baseline compares whole reports: both take the in-memory path.
+      await run.close();
+      return await evaluateInMemory({ file, values, config, policy, now, failOn, choice, startedAt, fallbackFile, head, baseline, logger, scanned, shard });
+    }
+    await mkdir(choice.outDir, { recursive: true });
+    const inventoryFile = path.join(choice.outDir, `.keydrift-inventory.${randomBytes(8).toString('hex')}.tmp`);
+    try {
+      const evaluated = await run.evaluate(
+        { ...(config?.tiers ? { tiers: config.tiers } : {}), now: now.toISOString(), policy, sources: evidence.sources, fallbackFile },
+        inventoryFile,
+      );
+      if (scanned?.inventoryDigest && !shard && evaluated.inventoryDigest !== scanned.inventoryDigest) warnChangedInventory(file, scanned.inventoryDigest, logger);
+      const streamed = { head: reportHead(evaluated, { startedAt, now, policy, failOn, sources: evidence.sources, policyDigest: builtin.digest, ...head, ...(shard ? { shard } : {}) }), evaluated };
+      const writeWhole = choice.formats.some((format) => !STREAMED_FORMATS.includes(format)) || history !== undefined || Boolean(values['pretty']) || evaluated.items + evaluated.order.length <= PRETTY_LIMIT;
+      if (writeWhole) {
+        const report = await materialize(streamed);
+        return await writeAndSummarise(report, { ...choice, failOn }, logger, Boolean(values['quiet']), values['pretty'] ? { pretty: true } : {});
+      }
+      const files = await writeStreamedReports(streamed, choice.formats, choice.outDir);
+      const report = { ...streamed.head, findings: [], inventory: [] };
+      if (!values['quiet']) process.stdout.write(summaryText(report, files, standingView(streamed, TERMINAL_TOP)));
+      else logger.debug(files.join(', '));
+      return streamed.head.summary.exitCode;
+    } finally {
+      await rm(inventoryFile, { force: true });
+    }
+  } finally {
+    await run.close();
+  }
+}
+
+/** --threads N: evaluation threads (1: this one); KEYDRIFT_THREADS when not given; undefined: one per core. */
+function threadsOption(text: string | undefined): number | undefined {
+  const value = text ?? process.env['KEYDRIFT_THREADS'];
+  if (value === undefined || value === '') return undefined;
+  if (!/^\d{1,2}$/.test(value) || Number(value) < 1 || Number(value) > 64) throw new UsageError(`--threads must be a number from 1 to 64 (got "${value}")`);
+  return Number(value);
+}
+
+function warnChangedInventory(file: string, recorded: string, logger: Logger): void {
+  logger.warn(`the inventory in ${displayPath(file)} does not match the digest its report recorded (${recorded}): it was changed after the scan, so these findings are not the report's`);
+}
+
+interface InMemoryRun {
+  file: string;
+  values: Values;
+  config: Config | null;
+  policy: EffectivePolicy;
+  now: Date;
+  failOn: FailOn;
+  choice: OutputChoice;
+  startedAt: Date;
+  fallbackFile: string;
+  head: { configName: string; configDigest: string | null };
+  baseline: BaselineReport | null;
+  logger: Logger;
+  scanned: { inventoryDigest?: string } | undefined;
+  shard: Shard | undefined;
+}
+
+/** The whole evidence as objects: with custom bundles (sandboxed) or a baseline (compared whole). */
+async function evaluateInMemory(run: InMemoryRun): Promise<number> {
+  let evidence;
+  try {
+    evidence = await loadEvidence(run.file, { invalidItems: 'reject' });
+  } catch (error) {
+    if (error instanceof InventoryFileError) throw new UsageError(error.message);
+    throw error;
+  }
+  if (run.scanned?.inventoryDigest && !run.shard && inventoryDigest(evidence.items) !== run.scanned.inventoryDigest) warnChangedInventory(run.file, run.scanned.inventoryDigest, run.logger);
+  const shard = run.shard;
+  const inShardItems = shard ? evidence.items.filter((item) => inShard(itemShardKey(item), shard)) : evidence.items;
+  const items = run.config ? inShardItems.map((item) => assignTier(item, run.config!.tiers)) : inShardItems;
+  const evaluated = await applyBaseline(
+    await evaluateEvidence({
+      // As scan does: with --baseline, the first-seen state (stateSince) comes from it.
+      items: withFirstSeen(items, run.baseline),
+      sources: evidence.sources,
+      now: run.now,
+      policy: run.policy,
+      failOn: run.failOn,
+      configName: run.head.configName,
+      configDigest: run.head.configDigest,
+      startedAt: run.startedAt,
+      fallbackFile: run.fallbackFile,
+      ...(run.config?.policy?.bundleTimeoutMs !== undefined ? { bundleTimeoutMs: run.config.policy.bundleTimeoutMs } : {}),
     }),
-    values,
-    baseline,
+    run.values,
+    run.baseline,
   );
-  return writeAndSummarise(report, { ...choice, failOn }, logger, Boolean(values['quiet']));
+  const report = shard ? { ...evaluated, scan: { ...evaluated.scan, shard } } : evaluated;
+  return writeAndSummarise(report, { ...run.choice, failOn: run.failOn }, run.logger, Boolean(run.values['quiet']), run.values['pretty'] ? { pretty: true } : {});
 }
 
 /**

@@ -3,7 +3,7 @@ import type { Config } from '../../config/types.ts';
 import { effectivePolicy } from '../../config/settings.ts';
 import { displayPath } from '../../util/paths.ts';
 import { evaluateEvidence, loadPolicies } from '../../pipeline.ts';
-import { COLLECT_HELP, COLLECT_OPTIONS, COMMON_HELP, COMMON_OPTIONS, loggerFor, parse, parseNow, parseTimeout, type Values } from '../options.ts';
+import { COLLECT_HELP, COLLECT_OPTIONS, COMMON_HELP, COMMON_OPTIONS, loggerFor, parse, parseNow, parseShardOption, parseTimeout, type Values } from '../options.ts';
 import { applyBaseline, baselineOption, configDigest, configFrom, historyOption, outputChoice, withFirstSeen, writeAndSummarise } from './shared.ts';
 
 export const SCAN_HELP = `Usage: keydrift scan [options]
@@ -31,7 +31,8 @@ async function runScan(values: Values): Promise<number> {
   const policy = effectivePolicy(config);
   const policies = await loadPolicies(policy.bundles, bundleTimeout(config));
   const baseline = await baselineOption(values);
-  const collected = await collectAll(config, { logger, now, ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
+  const shard = parseShardOption(values['shard'] as string | undefined);
+  const collected = await collectAll(config, { logger, now, ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...(shard ? { shard } : {}) });
   const items = withFirstSeen(collected.items, baseline);
   const sources = collected.sources;
   logger.info(`evaluating ${items.length} items`);
@@ -51,7 +52,7 @@ async function runScan(values: Values): Promise<number> {
     values,
     baseline,
   );
-  return writeAndSummarise(report, choice, logger, Boolean(values['quiet']));
+  return writeAndSummarise(shard ? { ...report, scan: { ...report.scan, shard } } : report, choice, logger, Boolean(values['quiet']), values['pretty'] ? { pretty: true } : {});
 }
 
 /** `policy.bundleTimeoutMs`: the deadline of each custom bundle's evaluation. */

@@ -116,17 +116,21 @@ export async function applyBaseline(report: Report, values: Values, loaded?: Bas
   };
 }
 
-export async function writeAndSummarise(report: Report, choice: OutputChoice, logger: Logger, quiet: boolean): Promise<number> {
-  const files = await writeReports(report, choice.formats, choice.outDir, choice.history ? { history: choice.history } : {});
+export async function writeAndSummarise(report: Report, choice: OutputChoice, logger: Logger, quiet: boolean, options: { pretty?: boolean } = {}): Promise<number> {
+  const files = await writeReports(report, choice.formats, choice.outDir, { ...(choice.history ? { history: choice.history } : {}), ...options });
   if (!quiet) process.stdout.write(summaryText(report, files));
   else logger.debug(files.join(', '));
   return report.summary.exitCode;
 }
 
-export function summaryText(report: Report, files: string[]): string {
+/**
+ * `view`: a report whose findings are not held as objects (a streamed one) gives the count of its
+ * standing findings and the most severe of them instead.
+ */
+export function summaryText(report: Report, files: string[], view?: { standing: number; top: Report['findings'] }): string {
   const { findings } = report.summary;
-  const standingFindings = report.findings.filter((finding) => !finding.waiver && finding.baselineState !== 'absent');
-  const standing = standingFindings.length;
+  const standingFindings = view ? view.top : report.findings.filter((finding) => !finding.waiver && finding.baselineState !== 'absent');
+  const standing = view ? view.standing : standingFindings.length;
   const verdict = report.summary.compliant
     ? standing === 0
       ? 'compliant'
@@ -141,7 +145,7 @@ export function summaryText(report: Report, files: string[]): string {
       (report.summary.waived ? `, ${report.summary.waived} waived` : '') +
       (report.drift ? `, ${report.summary.new} new, ${report.summary.fixed} fixed since the baseline` : '') +
       ` -> ${verdict} (exit ${report.summary.exitCode})`,
-    ...topFindingsTable(standingFindings),
+    ...topFindingsTable(standingFindings, standing),
     `sources: ${sources || 'none'}`,
     `reports: ${files.map((file) => displayPath(file)).join(', ')}`,
     '',
@@ -153,10 +157,10 @@ export function count(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
-const TERMINAL_TOP = 5;
+export const TERMINAL_TOP = 5;
 
 /** The most severe findings as a short aligned table, as Trivy prints: what to look at first without opening a report. */
-function topFindingsTable(standing: readonly Report['findings'][number][]): string[] {
+function topFindingsTable(standing: readonly Report['findings'][number][], total: number): string[] {
   if (standing.length === 0) return [];
   const top = [...standing].sort(bySeverity).slice(0, TERMINAL_TOP);
   const cut = (text: string, width: number) => (text.length > width ? `${text.slice(0, width - 1)}…` : text);
@@ -164,6 +168,6 @@ function topFindingsTable(standing: readonly Report['findings'][number][]): stri
   const header = ['SEVERITY', 'RULE', 'RESOURCE', 'TITLE'];
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
   const line = (cells: string[]) => `  ${cells.map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column]!))).join('  ')}`;
-  const more = standing.length - top.length;
+  const more = total - top.length;
   return [line(header), ...rows.map(line), ...(more > 0 ? [`  … and ${count(more, 'more finding')} in the reports`] : [])];
 }

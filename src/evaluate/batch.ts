@@ -1,0 +1,184 @@
+import type { EffectivePolicy } from '../config/settings.ts';
+import type { TierRule } from '../config/types.ts';
+import { assignTier } from '../collectors/tiers.ts';
+import { certificateEntry, type CertificateEntry } from '../certificates/relations.ts';
+import { driftEntry, type DriftEntry } from '../drift/index.ts';
+import { policyItem, policySources, policyWaivers } from '../engine/input.ts';
+import { compareFindings, PolicyError, toArrayBuffer } from '../engine/engine.ts';
+import { assembleFindings } from '../findings/assemble.ts';
+import { digestOfText } from '../findings/fingerprint.ts';
+import type { Finding, RawFinding } from '../findings/types.ts';
+import { applyWaivers } from '../findings/waivers.ts';
+import { itemLabel, itemProblem } from '../inventory/file.ts';
+import type { InventoryItem } from '../inventory/types.ts';
+import type { SourceStatus } from '../model/source.ts';
+import type { RuleEntry } from '../rules/catalogue.ts';
+import type { FindingRecords } from '../report/streamed.ts';
+import { inShard, itemShardKey, type Shard } from '../shard/shard.ts';
+
+// The work of one batch of items, in two steps, the same on a worker thread and in-process:
+// load (parse, validate, tier, shard, digest, index entries, the report's JSON of each item) and
+// evaluate (the policy, then findings assembled, waived and written as JSON). Nothing here
+// depends on other batches except through the index data the caller builds between the steps.
+
+/** What loading a batch needs; plain data, so it crosses to a worker as it is. */
+export interface LoadSetup {
+  /** The evidence file as shown in messages. */
+  file: string;
+  shard?: Shard;
+}
+
+/** What evaluating needs: known only once the whole file is read (its sources, the recorded clock and policy). */
+export interface EvaluateSetup {
+  /** The config's tier rules: re-assigned as a scan would; absent keeps the saved tiers. */
+  tiers?: TierRule[];
+  now: string;
+  policy: EffectivePolicy;
+  sources: SourceStatus[];
+  fallbackFile: string;
+}
+
+export class BatchError extends Error {}
+
+export interface LoadedBatch {
+  /** Items read (before the shard kept its own). */
+  read: number;
+  /** The kept items' JSON, comma-separated (no brackets): what the evaluate step reads. */
+  itemsJson: string;
+  kept: number;
+  /** Each kept item's digest (itemDigest of its JSON above). */
+  digests: string[];
+  certificates: CertificateEntry[];
+  drift: DriftEntry[];
+}
+
+/**
+ * `text` is a JSON array of the batch's items; `firstIndex` the first one's position in the file,
+ * so an invalid item is named as loadEvidence names it ("item 17 (uid): field: problem").
+ */
+export function loadBatch(setup: LoadSetup, text: string, firstIndex: number): LoadedBatch {
+  const items = parseItems(setup, text, firstIndex);
+  const kept: InventoryItem[] = [];
+  const certificates: CertificateEntry[] = [];
+  const drift: DriftEntry[] = [];
+  for (const [offset, raw] of items.entries()) {
+    const problem = itemProblem(raw);
+    if (problem !== null) throw new BatchError(`${setup.file}: ${itemLabel(raw, firstIndex + offset)}: ${problem}`);
+    const item = raw as InventoryItem;
+    if (setup.shard && !inShard(itemShardKey(item), setup.shard)) continue;
+    kept.push(item);
+    const certificate = certificateEntry(item);
+    if (certificate) certificates.push(certificate);
+    const key = driftEntry(item);
+    if (key) drift.push(key);
+  }
+  const { json: itemsJson, digests } = itemsText(kept);
+  return { read: items.length, itemsJson, kept: kept.length, digests, certificates, drift };
+}
+
+/** The items' JSON, comma-separated, and each one's digest: one JSON.stringify per item for both. */
+function itemsText(items: readonly InventoryItem[]): { json: string; digests: string[] } {
+  let json = '';
+  const digests: string[] = [];
+  for (let i = 0; i < items.length; i++) {
+    const text = JSON.stringify(items[i]);
+    json += (i > 0 ? ',' : '') + text;
+    digests.push(digestOfText(text));
+  }
+  return { json, digests };
+}
+
+function parseItems(setup: LoadSetup, text: string, firstIndex: number): unknown[] {
+  try {
+    return JSON.parse(text) as unknown[];
+  } catch {
+    // Which one: parsed one by one only when the batch as a whole is not JSON.
+    const parts = splitTopLevel(text);
+    for (const [offset, part] of parts.entries()) {
+      try {
+        JSON.parse(part);
+      } catch (error) {
+        throw new BatchError(`${setup.file}: item ${firstIndex + offset} is not valid JSON (${(error as Error).message.replace(/ in JSON at position \d+.*$/s, '')})`);
+      }
+    }
+    throw new BatchError(`${setup.file}: items ${firstIndex}..${firstIndex + parts.length - 1} are not valid JSON`);
+  }
+}
+
+/** The elements of a JSON array's text, split at top-level commas (strings and nesting respected). */
+function splitTopLevel(text: string): string[] {
+  const inner = text.trim().replace(/^\[/, '').replace(/\]$/, '');
+  const parts: string[] = [];
+  let depth = 0;
+  let inString = false;
+  let escaped = false;
+  let start = 0;
+  for (let i = 0; i < inner.length; i++) {
+    const char = inner[i];
+    if (inString) {
+      if (escaped) escaped = false;
+      else if (char === '\\') escaped = true;
+      else if (char === '"') inString = false;
+    } else if (char === '"') inString = true;
+    else if (char === '{' || char === '[') depth++;
+    else if (char === '}' || char === ']') depth--;
+    else if (char === ',' && depth === 0) {
+      parts.push(inner.slice(start, i));
+      start = i + 1;
+    }
+  }
+  parts.push(inner.slice(start));
+  return parts;
+}
+
+/** An evaluated batch: its items as the report lists them, and its findings. */
+export interface EvaluatedBatch {
+  /** The items' report JSON, comma-separated (tiers assigned). */
+  itemsJson: string;
+  /** Each item's digest (itemDigest), for the inventory digest. */
+  digests: string[];
+  findings: FindingRecords;
+}
+
+/** A compiled policy that evaluates one encoded input (opa-wasm's LoadedPolicy, set up with the run's data). */
+export interface BatchPolicy {
+  evaluate(input: ArrayBuffer): unknown;
+}
+
+/**
+ * Evaluates the items of a loaded batch (its itemsJson), or with `itemsJson` null the run's sources
+ * and waivers on their own (judged once, so no batch repeats those findings). Findings come back in
+ * the engine's order (rule, uid, decision) and as the report writes them.
+ */
+export function evaluateBatch(setup: EvaluateSetup, policy: BatchPolicy, rules: ReadonlyMap<string, RuleEntry>, loaded: Pick<LoadedBatch, 'itemsJson' | 'digests'> | null): EvaluatedBatch {
+  const itemsJson = loaded?.itemsJson ?? null;
+  const now = new Date(setup.now);
+  const nowSeconds = Math.floor(now.getTime() / 1000);
+  const parsed: InventoryItem[] = itemsJson === null || itemsJson === '' ? [] : (JSON.parse(`[${itemsJson}]`) as InventoryItem[]);
+  const tiers = setup.tiers;
+  const items = tiers ? parsed.map((item) => assignTier(item, tiers)) : parsed;
+  // Tiers change the items: their JSON and digests are taken again.
+  const { json: reportJson, digests } = tiers ? itemsText(items) : { json: itemsJson ?? '', digests: loaded?.digests ?? [] };
+  const input =
+    itemsJson === null
+      ? { now: setup.now, now_s: nowSeconds, items: [], sources: policySources(setup.sources), waivers: policyWaivers(setup.policy.waivers) }
+      : { now: setup.now, now_s: nowSeconds, items: items.map(policyItem), sources: [], waivers: [] };
+  const raw = resultOf(policy.evaluate(toArrayBuffer(new TextEncoder().encode(JSON.stringify(input))))).sort(compareFindings);
+  const findings: Finding[] = applyWaivers(assembleFindings(raw, items, setup.sources, setup.fallbackFile, setup.policy.waivers, rules), setup.policy.waivers, now);
+  const records: FindingRecords = { ruleIds: [], uids: [], severities: [], waived: [], json: [] };
+  for (const finding of findings) {
+    records.ruleIds.push(finding.ruleId);
+    records.uids.push(finding.resource.uid);
+    records.severities.push(finding.severity);
+    records.waived.push(finding.waiver !== undefined);
+    records.json.push(JSON.stringify(finding));
+  }
+  return { itemsJson: reportJson, digests, findings: records };
+}
+
+function resultOf(resultSet: unknown): RawFinding[] {
+  const first = Array.isArray(resultSet) ? (resultSet[0] as { result?: unknown } | undefined) : undefined;
+  if (!first) return [];
+  if (!Array.isArray(first.result)) throw new PolicyError('the policy returned no findings list');
+  return first.result as RawFinding[];
+}

@@ -1,0 +1,62 @@
+import type { EffectivePolicy } from '../config/settings.ts';
+import { COVERAGE_RULE, exitCodeFor } from '../findings/outcome.ts';
+import type { Finding } from '../findings/types.ts';
+import type { FailOn, Severity } from '../model/severity.ts';
+import { SEVERITIES } from '../model/severity.ts';
+import type { SourceStatus } from '../model/source.ts';
+import { TOOL } from '../model/tool.ts';
+import type { Shard } from '../shard/shard.ts';
+
+import type { EvaluatedEvidence, ReportHead } from '../report/streamed.ts';
+
+export interface HeadFacts {
+  startedAt: Date;
+  now: Date;
+  policy: EffectivePolicy;
+  failOn: FailOn;
+  sources: SourceStatus[];
+  policyDigest: string;
+  configName: string;
+  configDigest: string | null;
+  shard?: Shard;
+}
+
+/** The report's head for findings held as JSON: summary and exit code as evaluateEvidence gives them. */
+export function reportHead(evaluated: EvaluatedEvidence, facts: HeadFacts): ReportHead {
+  const { severities, waived, ruleIds, json } = evaluated.findings;
+  const counts = Object.fromEntries(SEVERITIES.map((severity) => [severity, 0])) as Record<Severity, number>;
+  let waivedCount = 0;
+  // What the exit code reads of each finding; a coverage finding also needs its source, so it is parsed.
+  const outcome: Pick<Finding, 'ruleId' | 'severity' | 'waiver' | 'resource'>[] = [];
+  for (let i = 0; i < severities.length; i++) {
+    const severity = severities[i] as Severity;
+    if (waived[i]) waivedCount++;
+    else counts[severity]++;
+    if (ruleIds[i] === COVERAGE_RULE) {
+      const finding = JSON.parse(json[i]!) as Finding;
+      outcome.push({ ruleId: finding.ruleId, severity, resource: finding.resource, ...(finding.waiver ? { waiver: finding.waiver } : {}) });
+    } else if (!waived[i]) {
+      outcome.push({ ruleId: ruleIds[i]!, severity, resource: { uid: '', kind: 'source', provider: '', name: '', location: '', sourceId: '' } });
+    }
+  }
+  const exitCode = exitCodeFor(outcome as Finding[], facts.sources, facts.failOn);
+  return {
+    schemaVersion: '1',
+    tool: { ...TOOL },
+    scan: {
+      startedAt: facts.startedAt.toISOString(),
+      finishedAt: new Date().toISOString(),
+      now: facts.now.toISOString(),
+      configDigest: facts.configDigest,
+      policyDigest: facts.policyDigest,
+      inventoryDigest: evaluated.inventoryDigest,
+      configName: facts.configName,
+      failOn: facts.failOn,
+      policy: facts.policy,
+      customRules: {},
+      ...(facts.shard ? { shard: facts.shard } : {}),
+    },
+    sources: facts.sources,
+    summary: { items: evaluated.items, findings: counts, waived: waivedCount, new: 0, fixed: 0, compliant: exitCode === 0, exitCode },
+  };
+}
