@@ -7,6 +7,7 @@
 //   shards    N items spread over 40 AWS accounts and 40 Google Cloud projects, evaluated whole and
 //             as --shard 1/4..4/4, then `report --merge`d: findings, inventory digest and summary compared
 // Usage: node bench/scale.ts [threads|million|shards|all] [N=100000] [M=1000000] [--expect SHA256]
+//        node bench/scale.ts digest REPORT.json   (the findings digest of a report made elsewhere)
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
@@ -44,12 +45,18 @@ function cli(argv: string[], out: string): Run {
   return { seconds, cpu: user! + system!, peakMiB: peak! / 1024, out };
 }
 
-/** The findings as the report lists them: how many, and the SHA-256 of their JSON (order included). */
-function findingsOf(report: string): { count: number; sha256: string; inventoryDigest: string; summary: string } {
-  const parsed = JSON.parse(readFileSync(report, 'utf8')) as { findings: unknown[]; scan: { inventoryDigest: string }; summary: unknown };
+/**
+ * The findings as the report lists them: how many, and the SHA-256 of their JSON (order included)
+ * without `declaredAt`, which names the evidence file itself when nothing more precise is known
+ * (so it differs with the file's path). `node bench/scale.ts digest REPORT.json` prints it for a
+ * report made elsewhere (an earlier version's, for --expect).
+ */
+export function findingsOf(report: string): { count: number; sha256: string; inventoryDigest: string; summary: string } {
+  const parsed = JSON.parse(readFileSync(report, 'utf8')) as { findings: { declaredAt?: unknown }[]; scan: { inventoryDigest: string }; summary: unknown };
+  const findings = parsed.findings.map(({ declaredAt: _declaredAt, ...finding }) => finding);
   return {
-    count: parsed.findings.length,
-    sha256: createHash('sha256').update(JSON.stringify(parsed.findings)).digest('hex'),
+    count: findings.length,
+    sha256: createHash('sha256').update(JSON.stringify(findings)).digest('hex'),
     inventoryDigest: parsed.scan.inventoryDigest,
     summary: JSON.stringify(parsed.summary),
   };
@@ -130,6 +137,10 @@ function shards(count: number): void {
 }
 
 try {
+  if (mode === 'digest') {
+    const { count, sha256 } = findingsOf(n);
+    console.log(`${count} findings, sha256 ${sha256}`);
+  }
   if (mode === 'threads' || mode === 'all') threads(Number(n));
   if (mode === 'shards' || mode === 'all') shards(Number(n));
   if (mode === 'million' || mode === 'all') million(Number(m));

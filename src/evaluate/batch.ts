@@ -16,16 +16,30 @@ import type { RuleEntry } from '../rules/catalogue.ts';
 import type { FindingRecords } from '../report/streamed.ts';
 import { inShard, itemShardKey, type Shard } from '../shard/shard.ts';
 
-// The work of one batch of items, in two steps, the same on a worker thread and in-process:
-// load (parse, validate, tier, shard, digest, index entries, the report's JSON of each item) and
-// evaluate (the policy, then findings assembled, waived and written as JSON). Nothing here
-// depends on other batches except through the index data the caller builds between the steps.
+// The work of one batch of items (a byte range of the evidence file), in two steps, the same on
+// a worker thread and in-process: load (parse, validate, shard, the index entries) and evaluate
+// (parse again, tiers, each item's report JSON and digest, the policy, then findings assembled,
+// waived and written as JSON). Nothing here depends on other batches except through the index
+// data the caller builds between the steps; nothing is held between them.
 
-/** What loading a batch needs; plain data, so it crosses to a worker as it is. */
+/** What reading a batch needs; plain data, so it crosses to a worker as it is. */
 export interface LoadSetup {
   /** The evidence file as shown in messages. */
   file: string;
+  /** Its path, to read batches from. */
+  path: string;
+  /** One item per line (JSON Lines) rather than elements of a JSON array. */
+  jsonLines: boolean;
   shard?: Shard;
+}
+
+/** A batch's bytes (from its first item's first byte to its last item's last) as a JSON array's text. */
+export function batchText(setup: LoadSetup, bytes: Uint8Array): string {
+  // A byte-order mark can only open the file: before a JSON Lines file's first item.
+  const text = new TextDecoder().decode(bytes).replace(/^\uFEFF/, '');
+  if (!setup.jsonLines) return `[${text}]`;
+  const lines = text.split('\n').filter((line) => line.trim() !== '');
+  return `[${lines.join(',')}]`;
 }
 
 /** What evaluating needs: known only once the whole file is read (its sources, the recorded clock and policy). */
@@ -40,40 +54,48 @@ export interface EvaluateSetup {
 
 export class BatchError extends Error {}
 
-export interface LoadedBatch {
-  /** Items read (before the shard kept its own). */
+/** A batch read: its valid items this shard keeps, and how many the file held. */
+export interface ReadBatch {
   read: number;
-  /** The kept items' JSON, comma-separated (no brackets): what the evaluate step reads. */
-  itemsJson: string;
-  kept: number;
-  /** Each kept item's digest (itemDigest of its JSON above). */
-  digests: string[];
-  certificates: CertificateEntry[];
-  drift: DriftEntry[];
+  items: InventoryItem[];
 }
 
 /**
  * `text` is a JSON array of the batch's items; `firstIndex` the first one's position in the file,
  * so an invalid item is named as loadEvidence names it ("item 17 (uid): field: problem").
+ * `check`: validate every item (the first time a batch is read; a batch read again was checked).
  */
-export function loadBatch(setup: LoadSetup, text: string, firstIndex: number): LoadedBatch {
-  const items = parseItems(setup, text, firstIndex);
-  const kept: InventoryItem[] = [];
-  const certificates: CertificateEntry[] = [];
-  const drift: DriftEntry[] = [];
-  for (const [offset, raw] of items.entries()) {
-    const problem = itemProblem(raw);
-    if (problem !== null) throw new BatchError(`${setup.file}: ${itemLabel(raw, firstIndex + offset)}: ${problem}`);
+export function readBatch(setup: LoadSetup, text: string, firstIndex: number, check: boolean): ReadBatch {
+  const parsed = parseItems(setup, text, firstIndex);
+  const items: InventoryItem[] = [];
+  for (const [offset, raw] of parsed.entries()) {
+    if (check) {
+      const problem = itemProblem(raw);
+      if (problem !== null) throw new BatchError(`${setup.file}: ${itemLabel(raw, firstIndex + offset)}: ${problem}`);
+    }
     const item = raw as InventoryItem;
     if (setup.shard && !inShard(itemShardKey(item), setup.shard)) continue;
-    kept.push(item);
+    items.push(item);
+  }
+  return { read: parsed.length, items };
+}
+
+/** What the run's policy data needs of a batch's items: the certificate and drift index entries. */
+export interface IndexEntries {
+  certificates: CertificateEntry[];
+  drift: DriftEntry[];
+}
+
+export function indexEntries(items: readonly InventoryItem[]): IndexEntries {
+  const certificates: CertificateEntry[] = [];
+  const drift: DriftEntry[] = [];
+  for (const item of items) {
     const certificate = certificateEntry(item);
     if (certificate) certificates.push(certificate);
     const key = driftEntry(item);
     if (key) drift.push(key);
   }
-  const { json: itemsJson, digests } = itemsText(kept);
-  return { read: items.length, itemsJson, kept: kept.length, digests, certificates, drift };
+  return { certificates, drift };
 }
 
 /** The items' JSON, comma-separated, and each one's digest: one JSON.stringify per item for both. */
@@ -88,7 +110,7 @@ function itemsText(items: readonly InventoryItem[]): { json: string; digests: st
   return { json, digests };
 }
 
-function parseItems(setup: LoadSetup, text: string, firstIndex: number): unknown[] {
+export function parseItems(setup: LoadSetup, text: string, firstIndex: number): unknown[] {
   try {
     return JSON.parse(text) as unknown[];
   } catch {
@@ -146,21 +168,18 @@ export interface BatchPolicy {
 }
 
 /**
- * Evaluates the items of a loaded batch (its itemsJson), or with `itemsJson` null the run's sources
- * and waivers on their own (judged once, so no batch repeats those findings). Findings come back in
- * the engine's order (rule, uid, decision) and as the report writes them.
+ * Evaluates a batch's items, or with `items` null the run's sources and waivers on their own
+ * (judged once, so no batch repeats those findings). Findings come back in the engine's order
+ * (rule, uid, decision) and as the report writes them.
  */
-export function evaluateBatch(setup: EvaluateSetup, policy: BatchPolicy, rules: ReadonlyMap<string, RuleEntry>, loaded: Pick<LoadedBatch, 'itemsJson' | 'digests'> | null): EvaluatedBatch {
-  const itemsJson = loaded?.itemsJson ?? null;
+export function evaluateItems(setup: EvaluateSetup, policy: BatchPolicy, rules: ReadonlyMap<string, RuleEntry>, read: readonly InventoryItem[] | null): EvaluatedBatch {
   const now = new Date(setup.now);
   const nowSeconds = Math.floor(now.getTime() / 1000);
-  const parsed: InventoryItem[] = itemsJson === null || itemsJson === '' ? [] : (JSON.parse(`[${itemsJson}]`) as InventoryItem[]);
   const tiers = setup.tiers;
-  const items = tiers ? parsed.map((item) => assignTier(item, tiers)) : parsed;
-  // Tiers change the items: their JSON and digests are taken again.
-  const { json: reportJson, digests } = tiers ? itemsText(items) : { json: itemsJson ?? '', digests: loaded?.digests ?? [] };
+  const items = read === null ? [] : tiers ? read.map((item) => assignTier(item, tiers)) : read;
+  const { json: reportJson, digests } = itemsText(items);
   const input =
-    itemsJson === null
+    read === null
       ? { now: setup.now, now_s: nowSeconds, items: [], sources: policySources(setup.sources), waivers: policyWaivers(setup.policy.waivers) }
       : { now: setup.now, now_s: nowSeconds, items: items.map(policyItem), sources: [], waivers: [] };
   const raw = resultOf(policy.evaluate(toArrayBuffer(new TextEncoder().encode(JSON.stringify(input))))).sort(compareFindings);

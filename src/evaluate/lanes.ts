@@ -1,19 +1,19 @@
+import { closeSync, openSync, readSync } from 'node:fs';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { loadPolicy, type LoadedPolicy } from '@open-policy-agent/opa-wasm';
 import { catalogue, type RuleEntry } from '../rules/catalogue.ts';
 import { customRuleEntry, type CustomRuleMeta } from '../rules/custom-rule.ts';
 import { toArrayBuffer } from '../engine/engine.ts';
-import { BatchError, evaluateBatch, loadBatch, type EvaluateSetup, type EvaluatedBatch, type LoadedBatch, type LoadSetup } from './batch.ts';
+import { BatchError, batchText, evaluateItems, indexEntries, readBatch, type EvaluateSetup, type EvaluatedBatch, type IndexEntries, type LoadSetup } from './batch.ts';
+import { LaneFiles, type Piece, type StoredFindings } from './finding-store.ts';
 
-// Where batches are loaded and evaluated: a lane. A worker lane is a worker thread with its own
-// wasm instance; the local lane runs the same functions on the calling thread ("one thread").
-// Each lane keeps the items it loaded until it evaluates them, so items cross threads once.
+// Where batches are evaluated: a lane. A worker lane is a worker thread with its own wasm
+// instance; the local lane runs the same functions on the calling thread ("one thread"). A batch
+// is a byte range of the evidence file: each lane reads it itself, so items never pass through
+// the calling thread, and nothing is held once the batch is answered.
 // The worker is this same module (in the bundled Action: the bundle itself), started with a flag.
 
 const LANE_FLAG = 'keydriftEvaluationLane';
-
-/** What the caller learns of a loaded batch; the items themselves stay on the lane. */
-export type LoadSummary = Omit<LoadedBatch, 'itemsJson' | 'digests'>;
 
 export interface LaneSetup {
   load: LoadSetup;
@@ -22,23 +22,46 @@ export interface LaneSetup {
   customRules: Record<string, CustomRuleMeta>;
 }
 
-export interface Lane {
-  /** Loads a batch and keeps its items; answers what the run's index needs of them. */
-  load(id: number, batch: Buffer, firstIndex: number): Promise<LoadSummary>;
-  /** The run's policy data (indexes, settings) and how to evaluate, once every batch is loaded. */
-  setData(data: unknown, evaluate: EvaluateSetup): Promise<void>;
-  /** A loaded batch's items and findings; id -1: the sources and waivers on their own. */
-  evaluate(id: number): Promise<EvaluatedBatch>;
-  close(): Promise<void>;
+/** A batch: the bytes [start, end) of the evidence file, its first item's position in the file. */
+export interface BatchRange {
+  start: number;
+  end: number;
+  firstIndex: number;
 }
 
-/** The state of one lane: its policy and the batches it loaded, by id. */
+/** What a lane answers for a batch: where it wrote the items' JSON (null: not written again) and the findings, and the items' digests. */
+export interface LaneResult {
+  items: Piece | null;
+  digests: string[];
+  findings: StoredFindings;
+  /** The lane's files so far, by the index pieces and findings name. */
+  files: string[];
+}
+
+/** A batch evaluated the first time: also how many items it held and its index entries. */
+export interface FirstEvaluation extends LaneResult, IndexEntries {
+  read: number;
+}
+
+export interface Lane {
+  /** The policy data (indexes, settings), how to evaluate, and the folder results are written to, for the batches that follow. */
+  setData(data: unknown, evaluate: EvaluateSetup, dir: string): Promise<void>;
+  /** Reads, checks and evaluates a batch, and lists its index entries. */
+  first(batch: BatchRange): Promise<FirstEvaluation>;
+  /** Evaluates a batch again (with other data), its items written again or not; null: the sources and waivers on their own. */
+  again(batch: BatchRange | null, withItems: boolean): Promise<LaneResult>;
+  /** Stops the lane; `discard`: its files are removed too (the run failed, nothing will read them). */
+  close(discard?: boolean): Promise<void>;
+}
+
+/** The state of one lane: its policy, its handle on the evidence file, how to evaluate. */
 class LaneState {
   readonly #setup: LaneSetup;
   readonly #rules: Map<string, RuleEntry>;
   #policy: LoadedPolicy | null = null;
   #evaluate: EvaluateSetup | null = null;
-  readonly #batches = new Map<number, LoadedBatch>();
+  #fd: number | null = null;
+  #files: LaneFiles | null = null;
 
   constructor(setup: LaneSetup) {
     this.#setup = setup;
@@ -50,24 +73,49 @@ class LaneState {
     this.#policy = await loadPolicy(toArrayBuffer(this.#setup.wasm));
   }
 
-  load(id: number, batch: Uint8Array, firstIndex: number): LoadSummary {
-    const loaded = loadBatch(this.#setup.load, new TextDecoder().decode(batch), firstIndex);
-    this.#batches.set(id, loaded);
-    return { read: loaded.read, kept: loaded.kept, certificates: loaded.certificates, drift: loaded.drift };
+  #text(batch: BatchRange): string {
+    this.#fd ??= openSync(this.#setup.load.path, 'r');
+    const bytes = Buffer.allocUnsafe(batch.end - batch.start);
+    let filled = 0;
+    while (filled < bytes.length) {
+      const read = readSync(this.#fd, bytes, filled, bytes.length - filled, batch.start + filled);
+      if (read === 0) throw new BatchError(`${this.#setup.load.file}: changed while it was read (it ends before byte ${batch.end})`);
+      filled += read;
+    }
+    return batchText(this.#setup.load, bytes);
   }
 
-  setData(data: unknown, evaluate: EvaluateSetup): void {
+  setData(data: unknown, evaluate: EvaluateSetup, dir: string): void {
     this.#policy!.setData(data as object);
     this.#evaluate = evaluate;
+    if (this.#files === null) this.#files = new LaneFiles(dir);
   }
 
-  evaluate(id: number): EvaluatedBatch {
-    const loaded = id < 0 ? null : this.#batches.get(id);
-    if (loaded === undefined) throw new BatchError(`batch ${id} was not loaded on this lane`);
-    this.#batches.delete(id);
+  first(batch: BatchRange): FirstEvaluation {
+    const { read, items } = readBatch(this.#setup.load, this.#text(batch), batch.firstIndex, true);
+    return { read, ...indexEntries(items), ...this.#stored(this.#evaluateItems(items), true) };
+  }
+
+  again(batch: BatchRange | null, withItems: boolean): LaneResult {
+    const items = batch === null ? null : readBatch(this.#setup.load, this.#text(batch), batch.firstIndex, false).items;
+    return this.#stored(this.#evaluateItems(items), withItems);
+  }
+
+  #stored(result: EvaluatedBatch, withItems: boolean): LaneResult {
+    const files = this.#files!;
+    return { items: withItems ? files.addItems(result.itemsJson) : null, digests: result.digests, findings: files.addFindings(result.findings), files: files.files };
+  }
+
+  #evaluateItems(items: Parameters<typeof evaluateItems>[3]): EvaluatedBatch {
     const policy = this.#policy!;
     const entrypoint = this.#setup.entrypoint;
-    return evaluateBatch(this.#evaluate!, { evaluate: (input) => policy.evaluate(input, entrypoint) }, this.#rules, loaded);
+    return evaluateItems(this.#evaluate!, { evaluate: (input: ArrayBuffer) => policy.evaluate(input, entrypoint) }, this.#rules, items);
+  }
+
+  close(discard = false): void {
+    if (this.#fd !== null) closeSync(this.#fd);
+    this.#fd = null;
+    this.#files?.close(discard);
   }
 }
 
@@ -75,14 +123,14 @@ export async function localLane(setup: LaneSetup): Promise<Lane> {
   const state = new LaneState(setup);
   await state.start();
   return {
-    load: async (id, batch, firstIndex) => state.load(id, batch, firstIndex),
-    setData: async (data, evaluate) => state.setData(data, evaluate),
-    evaluate: async (id) => state.evaluate(id),
-    close: async () => {},
+    setData: async (data, evaluate, dir) => state.setData(data, evaluate, dir),
+    first: async (batch) => state.first(batch),
+    again: async (batch, withItems) => state.again(batch, withItems),
+    close: async (discard) => state.close(discard),
   };
 }
 
-type Operation = { op: 'load'; id: number; batch: Uint8Array; firstIndex: number } | { op: 'setData'; data: unknown; evaluate: EvaluateSetup | null } | { op: 'evaluate'; id: number };
+type Operation = { op: 'setData'; data: unknown; evaluate: EvaluateSetup | null; dir: string } | { op: 'first'; batch: BatchRange } | { op: 'again'; batch: BatchRange | null; withItems: boolean } | { op: 'close'; discard: boolean };
 type Request = Operation & { call: number };
 type Reply = { call: number; value?: unknown; error?: { message: string; batch: boolean } };
 
@@ -90,6 +138,7 @@ export async function workerLane(setup: LaneSetup): Promise<Lane> {
   const worker = new Worker(new URL(import.meta.url), { workerData: { [LANE_FLAG]: true, setup } });
   const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   let calls = 0;
+  let closed = false;
   let failure: Error | null = null;
   const failAll = (error: Error) => {
     failure ??= error;
@@ -105,31 +154,31 @@ export async function workerLane(setup: LaneSetup): Promise<Lane> {
   });
   worker.on('error', (error) => failAll(new Error(`an evaluation thread failed: ${error.message}`)));
   worker.on('exit', (code) => failAll(new Error(`an evaluation thread exited (code ${code})`)));
-  const call = <T>(request: Operation, transfer: ArrayBuffer[] = []): Promise<T> =>
+  const call = <T>(request: Operation): Promise<T> =>
     new Promise<T>((resolve, reject) => {
       if (failure) return reject(failure);
       const id = ++calls;
       pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
-      worker.postMessage({ ...request, call: id }, transfer);
+      worker.postMessage({ ...request, call: id });
     });
   // The first answer says the thread is up and its policy compiled.
-  await call({ op: 'setData', data: null, evaluate: null });
+  await call({ op: 'setData', data: null, evaluate: null, dir: '' });
   return {
-    load: (id, batch, firstIndex) => {
-      // Its own copy, transferred: the scanner's buffers may be views into larger ones.
-      const bytes = new Uint8Array(batch);
-      return call<LoadSummary>({ op: 'load', id, batch: bytes, firstIndex }, [bytes.buffer]);
-    },
-    setData: (data, evaluate) => call<void>({ op: 'setData', data, evaluate }),
-    evaluate: (id) => call<EvaluatedBatch>({ op: 'evaluate', id }),
-    close: async () => {
+    setData: (data, evaluate, dir) => call<void>({ op: 'setData', data, evaluate, dir }),
+    first: (batch) => call<FirstEvaluation>({ op: 'first', batch }),
+    again: (batch, withItems) => call<LaneResult>({ op: 'again', batch, withItems }),
+    close: async (discard = false) => {
+      if (closed) return;
+      closed = true;
+      // Its files are closed by the thread itself, so it is asked to stop rather than cut off.
+      await call({ op: 'close', discard }).catch(() => undefined);
       worker.removeAllListeners('exit');
       await worker.terminate();
     },
   };
 }
 
-async function serve(setup: LaneSetup): Promise<void> {
+function serve(setup: LaneSetup): void {
   const state = new LaneState(setup);
   const started = state.start();
   parentPort!.on('message', (request: Request) => {
@@ -137,9 +186,10 @@ async function serve(setup: LaneSetup): Promise<void> {
       try {
         await started;
         let value: unknown;
-        if (request.op === 'load') value = state.load(request.id, request.batch, request.firstIndex);
-        else if (request.op === 'setData') value = request.evaluate === null ? undefined : state.setData(request.data, request.evaluate);
-        else value = state.evaluate(request.id);
+        if (request.op === 'setData') value = request.evaluate === null ? undefined : state.setData(request.data, request.evaluate, request.dir);
+        else if (request.op === 'first') value = state.first(request.batch);
+        else if (request.op === 'again') value = state.again(request.batch, request.withItems);
+        else value = state.close(request.discard);
         parentPort!.postMessage({ call: request.call, value } satisfies Reply);
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
@@ -150,5 +200,5 @@ async function serve(setup: LaneSetup): Promise<void> {
 }
 
 if (!isMainThread && (workerData as Record<string, unknown> | null)?.[LANE_FLAG] === true) {
-  void serve((workerData as { setup: LaneSetup }).setup);
+  serve((workerData as { setup: LaneSetup }).setup);
 }

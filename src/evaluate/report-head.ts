@@ -23,21 +23,25 @@ export interface HeadFacts {
 
 /** The report's head for findings held as JSON: summary and exit code as evaluateEvidence gives them. */
 export function reportHead(evaluated: EvaluatedEvidence, facts: HeadFacts): ReportHead {
-  const { severities, waived, ruleIds, json } = evaluated.findings;
+  const { severities, waived, ruleIds } = evaluated.findings;
   const counts = Object.fromEntries(SEVERITIES.map((severity) => [severity, 0])) as Record<Severity, number>;
   let waivedCount = 0;
   // What the exit code reads of each finding; a coverage finding also needs its source, so it is parsed.
   const outcome: Pick<Finding, 'ruleId' | 'severity' | 'waiver' | 'resource'>[] = [];
+  const coverage: number[] = [];
   for (let i = 0; i < severities.length; i++) {
     const severity = severities[i] as Severity;
     if (waived[i]) waivedCount++;
     else counts[severity]++;
     if (ruleIds[i] === COVERAGE_RULE) {
-      const finding = JSON.parse(json[i]!) as Finding;
-      outcome.push({ ruleId: finding.ruleId, severity, resource: finding.resource, ...(finding.waiver ? { waiver: finding.waiver } : {}) });
+      coverage.push(i);
     } else if (!waived[i]) {
       outcome.push({ ruleId: ruleIds[i]!, severity, resource: { uid: '', kind: 'source', provider: '', name: '', location: '', sourceId: '' } });
     }
+  }
+  for (const json of evaluated.json.read(coverage)) {
+    const finding = JSON.parse(json) as Finding;
+    outcome.push({ ruleId: finding.ruleId, severity: finding.severity, resource: finding.resource, ...(finding.waiver ? { waiver: finding.waiver } : {}) });
   }
   const exitCode = exitCodeFor(outcome as Finding[], facts.sources, facts.failOn);
   return {

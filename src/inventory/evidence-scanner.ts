@@ -1,7 +1,8 @@
 /**
  * Splits an evidence file into its items without parsing it: a byte scanner that tracks strings,
  * escapes and nesting, so a file far larger than V8's longest string (an inventory of a million
- * items) is read chunk by chunk and each item handed on as its own bytes. The items are parsed
+ * items) is read chunk by chunk and each item handed on as its byte range in the file (nothing of
+ * it is copied here). The items are parsed
  * where they are evaluated (on worker threads); the file's other top-level fields (sources, the
  * recorded scan) are small and kept as bytes for the caller to parse. A report's `findings` are
  * skipped: re-deriving them never reads them.
@@ -38,11 +39,14 @@ const ITEM_FIELDS = new Set(['items', 'inventory']);
 const SKIPPED_FIELDS = new Set(['findings']);
 
 export class EvidenceScanner {
-  readonly #onItem: (bytes: Buffer) => void;
+  /** An item's bytes are [start, end) of the file; `end` may include whitespace after it. */
+  readonly #onItem: (start: number, end: number) => void;
   readonly #limits: ScannerLimits;
   /** Top-level fields of the document (or the JSON Lines header), as bytes. */
   readonly fields = new Map<string, Buffer>();
   shape: EvidenceShape | null = null;
+  /** The items have begun: every field before them is in `fields` (what a caller may act on before the end). */
+  itemsStarted = false;
   #depth = 0;
   #inString = false;
   #escaped = false;
@@ -60,9 +64,14 @@ export class EvidenceScanner {
   #itemsSeen = 0;
   #sawItemsField = false;
   #line = 1;
+  /** Where the item being read began, in the file. */
+  #itemStart = 0;
+  /** JSON Lines: where the current line began, and whether it has anything but whitespace so far. */
+  #lineStart = 0;
+  #lineHasContent = false;
   #offset = 0;
 
-  constructor(onItem: (bytes: Buffer) => void, limits: ScannerLimits) {
+  constructor(onItem: (start: number, end: number) => void, limits: ScannerLimits) {
     this.#onItem = onItem;
     this.#limits = limits;
   }
@@ -100,8 +109,7 @@ export class EvidenceScanner {
   /** Called once after the last chunk. */
   end(): void {
     if (this.shape === 'jsonl') {
-      if (this.#partsBytes > 0) this.#emitLine(Buffer.concat(this.#parts));
-      this.#parts = [];
+      this.#endLine(this.#offset);
       return;
     }
     if (this.#inString || this.#depth > 0) throw new EvidenceScanError('the file ends early (an unterminated string, object or array)');
@@ -117,41 +125,41 @@ export class EvidenceScanner {
     let from = 0;
     for (;;) {
       const newline = chunk.indexOf(NEWLINE, from);
-      if (newline === -1) {
-        this.#collect(chunk, from, chunk.length);
-        return;
+      const to = newline === -1 ? chunk.length : newline;
+      if (!this.#lineHasContent) this.#lineHasContent = hasContent(chunk, from, to);
+      // Only the first line can be the header: it alone is kept as bytes.
+      if (this.#valueCount === 0 && this.#lineHasContent) this.#collect(chunk, from, to);
+      if (this.#offset + to - this.#lineStart > this.#limits.maxItemBytes) {
+        throw new EvidenceScanError(`line ${this.#line} is longer than ${this.#limits.maxItemBytes} bytes`);
       }
-      this.#collect(chunk, from, newline);
-      this.#emitLine(this.#parts.length === 1 ? this.#parts[0]! : Buffer.concat(this.#parts));
-      this.#parts = [];
-      this.#partsBytes = 0;
-      this.#line++;
+      if (newline === -1) return;
+      this.#endLine(this.#offset + newline);
       from = newline + 1;
+      this.#lineStart = this.#offset + from;
     }
   }
 
-  #emitLine(line: Buffer): void {
-    let start = 0;
-    let end = line.length;
-    while (start < end && isSpace(line[start]!)) start++;
-    while (end > start && isSpace(line[end - 1]!)) end--;
-    if (start === end) return;
-    const value = line.subarray(start, end);
-    this.#valueCount++;
-    if (this.#valueCount === 1 && looksLikeHeader(value)) {
-      this.fields.set('(header)', Buffer.from(value));
-      return;
+  #endLine(end: number): void {
+    if (this.#lineHasContent) {
+      this.#valueCount++;
+      const first = this.#valueCount === 1 ? (this.#parts.length === 1 ? this.#parts[0]! : Buffer.concat(this.#parts)) : null;
+      this.#parts = [];
+      this.#partsBytes = 0;
+      if (first && looksLikeHeader(first)) {
+        this.fields.set('(header)', first);
+      } else {
+        this.itemsStarted = true;
+        this.#itemsSeen++;
+        this.#onItem(this.#lineStart, end);
+      }
     }
-    this.#itemsSeen++;
-    this.#onItem(value);
+    this.#lineHasContent = false;
+    this.#line++;
   }
 
   #collect(chunk: Buffer, from: number, to: number): void {
     if (to <= from) return;
     this.#partsBytes += to - from;
-    if (this.#partsBytes > this.#limits.maxItemBytes) {
-      throw new EvidenceScanError(`line ${this.#line} is longer than ${this.#limits.maxItemBytes} bytes`);
-    }
     // Copied: the chunk's memory is reused by the reader.
     this.#parts.push(Buffer.from(chunk.subarray(from, to)));
   }
@@ -206,7 +214,10 @@ export class EvidenceScanner {
     this.#depth = depth;
     this.#inString = inString;
     this.#escaped = escaped;
-    if (this.#mode === 'item' || this.#mode === 'field') this.#keep(chunk, this.#start, n);
+    if (this.#mode === 'field') this.#keep(chunk, this.#start, n);
+    if (this.#mode === 'item' && this.#offset + n - this.#itemStart > this.#limits.maxItemBytes) {
+      throw new EvidenceScanError(`item ${this.#itemsSeen} is larger than ${this.#limits.maxItemBytes} bytes`);
+    }
   }
 
   /** A byte outside strings at the top two levels: where values, keys and items begin and end. */
@@ -229,8 +240,12 @@ export class EvidenceScanner {
         this.#depth++;
         if (this.#depth === 1) {
           this.#valueCount++;
-          if (byte === OPEN_BRACKET) this.shape = 'array';
-          else this.#expectKey = true;
+          if (byte === OPEN_BRACKET) {
+            this.shape = 'array';
+            this.itemsStarted = true;
+          } else {
+            this.#expectKey = true;
+          }
         } else if (this.#depth === 2 && this.#stack[0] === OPEN_BRACE && byte === OPEN_BRACKET && this.#currentKey !== null && ITEM_FIELDS.has(this.#currentKey)) {
           // The items array itself: its elements, not the array, are what is streamed.
           this.#mode = 'none';
@@ -276,6 +291,7 @@ export class EvidenceScanner {
       return;
     }
     this.#start = i;
+    this.#itemStart = this.#offset + i;
     this.#parts = [];
     this.#partsBytes = 0;
   }
@@ -289,19 +305,20 @@ export class EvidenceScanner {
 
   #valueEnds(chunk: Buffer, end: number): void {
     const mode = this.#mode;
-    if (mode !== 'skip') {
-      this.#keep(chunk, this.#start, end);
-    }
-    const bytes = mode === 'skip' ? Buffer.alloc(0) : trimEnd(this.#parts.length === 1 ? this.#parts[0]! : Buffer.concat(this.#parts));
+    if (mode === 'field') this.#keep(chunk, this.#start, end);
+    const bytes = mode === 'field' ? trimEnd(this.#parts.length === 1 ? this.#parts[0]! : Buffer.concat(this.#parts)) : null;
     this.#parts = [];
     this.#partsBytes = 0;
     this.#mode = 'none';
     this.#start = -1;
     if (mode === 'item') {
+      if (this.#offset + end - this.#itemStart > this.#limits.maxItemBytes) {
+        throw new EvidenceScanError(`item ${this.#itemsSeen} is larger than ${this.#limits.maxItemBytes} bytes`);
+      }
       this.#itemsSeen++;
-      this.#onItem(bytes);
+      this.#onItem(this.#itemStart, this.#offset + end);
     } else if (mode === 'field' && this.#currentKey !== null) {
-      this.fields.set(this.#currentKey, bytes);
+      this.fields.set(this.#currentKey, bytes!);
       this.#currentKey = null;
     } else if (mode === 'skip') {
       this.#currentKey = null;
@@ -311,18 +328,19 @@ export class EvidenceScanner {
   #keep(chunk: Buffer, from: number, to: number): void {
     if (to <= from) return;
     this.#partsBytes += to - from;
-    const limit = this.#mode === 'item' ? this.#limits.maxItemBytes : this.#limits.maxFieldBytes;
-    if (this.#partsBytes > limit) {
-      throw new EvidenceScanError(
-        this.#mode === 'item' ? `item ${this.#itemsSeen} is larger than ${limit} bytes` : `"${this.#currentKey}" is larger than ${limit} bytes`,
-      );
-    }
+    const limit = this.#limits.maxFieldBytes;
+    if (this.#partsBytes > limit) throw new EvidenceScanError(`"${this.#currentKey}" is larger than ${limit} bytes`);
     this.#parts.push(Buffer.from(chunk.subarray(from, to)));
   }
 }
 
 function isSpace(byte: number): boolean {
   return byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
+}
+
+function hasContent(chunk: Buffer, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (!isSpace(chunk[i]!)) return true;
+  return false;
 }
 
 function trimEnd(bytes: Buffer): Buffer {

@@ -4,6 +4,7 @@ import { FileReadError, MIB, readRegularFile, type FileReadFailure } from '../ut
 import { describeError, fieldPath, mostSpecificError, partValidator, validator } from '../util/schemas.ts';
 import { displayPath } from '../util/paths.ts';
 import type { InventoryItem } from './types.ts';
+import { EvidenceScanner } from './evidence-scanner.ts';
 
 /** V8 cannot hold a string much longer than this, so a larger evidence file could not be parsed anyway. */
 export const DEFAULT_MAX_EVIDENCE_FILE_BYTES = 512 * MIB;
@@ -80,7 +81,8 @@ export interface LoadEvidenceOptions {
  */
 export async function loadEvidence(file: string, options: LoadEvidenceOptions = {}): Promise<LoadedEvidence> {
   const shown = displayPath(file);
-  const parsed = parseJson(await readText(file, shown, options.maxFileBytes ?? DEFAULT_MAX_EVIDENCE_FILE_BYTES), shown);
+  const text = await readText(file, shown, options.maxFileBytes ?? DEFAULT_MAX_EVIDENCE_FILE_BYTES);
+  const parsed = EvidenceScanner.sniffJsonLines(Buffer.from(text.slice(0, 4 * 1024 * 1024)), file) ? parseJsonLines(text, shown) : parseJson(text, shown);
   let items: unknown;
   let itemsField: string;
   let sources: unknown = [];
@@ -185,6 +187,24 @@ function parseJson(text: string, shown: string): unknown {
   } catch (error) {
     throw new InventoryFileError(`${shown}: not valid JSON${whereParsingStopped((error as Error).message, text)}`);
   }
+}
+
+/** JSON Lines: one item per line, the first line optionally the inventory's header; read as the inventory it spells. */
+function parseJsonLines(text: string, shown: string): unknown {
+  const items: unknown[] = [];
+  let header: Record<string, unknown> | null = null;
+  for (const [index, line] of text.split('\n').entries()) {
+    if (line.trim() === '') continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      throw new InventoryFileError(`${shown}: line ${index + 1} is not valid JSON`);
+    }
+    if (items.length === 0 && header === null && isObject(value) && value['kind'] === 'inventory' && !('uid' in value)) header = value;
+    else items.push(value);
+  }
+  return { ...(header ?? {}), items };
 }
 
 function whereParsingStopped(message: string, text: string): string {

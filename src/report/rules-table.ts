@@ -8,7 +8,7 @@ export interface RuleSummary {
   severity: string;
   description: string;
   remediation: { text: string; automatic: boolean };
-  help: string;
+  /** Where the rule's full help is read (the SARIF rules carry it too). */
   helpUri: string;
   controls: string[];
 }
@@ -26,7 +26,6 @@ export function rulesTable(ruleIds: Iterable<string>, customRules: Record<string
       severity: rule.severity,
       description: rule.description,
       remediation: { text: rule.remediation.text, automatic: rule.remediation.automatic },
-      help: rule.help,
       helpUri: ruleHelpUri(rule),
       controls: rule.controls.map((control) => `${control.framework} ${control.id}`),
     };

@@ -1,12 +1,10 @@
-import { mkdir, open } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { StringDecoder } from 'node:string_decoder';
 import type { Finding } from '../findings/types.ts';
 import { SEVERITIES, type Severity } from '../model/severity.ts';
 import type { Format } from '../model/format.ts';
 import { writeFileAtomicStream } from '../util/atomic-write.ts';
-import { readRegularFile } from '../util/read-regular-file.ts';
-import { redactLive } from '../util/redact.ts';
+import { holdsLiveSecrets, redactLive } from '../util/redact.ts';
 import { toMarkdown } from './markdown.ts';
 import { rulesTable } from './rules-table.ts';
 import { MAX_SARIF_RESULTS, toSarif } from './sarif.ts';
@@ -28,15 +26,26 @@ export interface FindingRecords {
   json: string[];
 }
 
-/** An evaluation whose findings are held as JSON and whose items are in a file (src/evaluate/run.ts makes it). */
+/** Where the findings' JSON is kept (on disk, by rule: src/evaluate/finding-store.ts). */
+export interface FindingJson {
+  /** The JSON of the findings at `indexes`, in the order given. */
+  read(indexes: readonly number[]): string[];
+  /** Every finding's JSON in `order` (rule by rule, as the engine orders them). */
+  inOrder(order: Uint32Array): Iterable<Buffer>;
+  /** Removes what holds them. */
+  close(): void;
+}
+
+/** An evaluation whose findings are not held as objects and whose items are in a file (src/evaluate/run.ts makes it). */
 export interface EvaluatedEvidence {
-  findings: FindingRecords & { batch: number[]; position: number[] };
+  findings: Omit<FindingRecords, 'json'>;
   /** Indexes into `findings`, in the engine's order: rule, then uid, then as evaluated. */
   order: Uint32Array;
+  json: FindingJson;
   items: number;
   inventoryDigest: string;
-  /** The items' JSON, comma-separated, in file order. */
-  inventoryFile: string;
+  /** The items' JSON in file order, a piece per batch (comma-separated within it). */
+  inventory(): Iterable<Buffer>;
 }
 
 export interface StreamedReport {
@@ -49,16 +58,13 @@ export const STREAMED_FORMATS: readonly Format[] = ['json', 'sarif', 'md'];
 
 /** The findings at `indexes` (default: all, in order) as objects. */
 export function findingsOf(streamed: StreamedReport, indexes: Iterable<number> = streamed.evaluated.order): Finding[] {
-  const json = streamed.evaluated.findings.json;
-  const out: Finding[] = [];
-  for (const index of indexes) out.push(JSON.parse(json[index]!) as Finding);
-  return out;
+  return streamed.evaluated.json.read([...indexes]).map((json) => JSON.parse(json) as Finding);
 }
 
 /** The whole report as objects, for the renderers that need all of it (HTML, CSV, OCSF, metrics, a baseline). */
 export async function materialize(streamed: StreamedReport): Promise<Report> {
-  const text = (await readRegularFile(streamed.evaluated.inventoryFile, Number.MAX_SAFE_INTEGER)).toString('utf8');
-  return { ...streamed.head, findings: findingsOf(streamed), inventory: JSON.parse(`[${text}]`) as Report['inventory'] };
+  const pieces = [...streamed.evaluated.inventory()].map((piece) => redactLive(piece.toString('utf8')));
+  return { ...streamed.head, findings: findingsOf(streamed), inventory: JSON.parse(`[${pieces.join(',')}]`) as Report['inventory'] };
 }
 
 const RANK: Record<string, number> = Object.fromEntries(SEVERITIES.map((severity, index) => [severity, SEVERITIES.length - index]));
@@ -114,25 +120,23 @@ function sarifSelection(streamed: StreamedReport) {
 
 /** The JSON report as jsonReport lays it out (compact), findings and inventory streamed in. */
 async function writeJson(streamed: StreamedReport, file: string): Promise<void> {
-  const { findings, order } = streamed.evaluated;
+  const { findings } = streamed.evaluated;
   const head = JSON.stringify({ ...streamed.head, rules: rulesTable(new Set(findings.ruleIds), streamed.head.scan.customRules) });
   await writeFileAtomicStream(file, async (write) => {
     await write(redactLive(head.slice(0, -1)) + ',"findings":[');
-    for (let i = 0; i < order.length; i++) await write((i > 0 ? ',' : '') + redactLive(findings.json[order[i]!]!));
+    let first = true;
+    const secrets = holdsLiveSecrets();
+    for (const json of streamed.evaluated.json.inOrder(streamed.evaluated.order)) {
+      if (!first) await write(',');
+      first = false;
+      await write(secrets ? redactLive(json.toString('utf8')) : json);
+    }
     await write('],"inventory":[');
-    // Redacted when the items came back from evaluation; read back as written.
-    const handle = await open(streamed.evaluated.inventoryFile, 'r');
-    try {
-      const decoder = new StringDecoder('utf8');
-      const buffer = Buffer.allocUnsafe(4 * 1024 * 1024);
-      for (;;) {
-        const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
-        if (bytesRead === 0) break;
-        await write(decoder.write(buffer.subarray(0, bytesRead)));
-      }
-      await write(decoder.end());
-    } finally {
-      await handle.close();
+    first = true;
+    for (const piece of streamed.evaluated.inventory()) {
+      if (!first) await write(',');
+      first = false;
+      await write(secrets ? redactLive(piece.toString('utf8')) : piece);
     }
     await write(']}\n');
   });

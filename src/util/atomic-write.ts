@@ -31,17 +31,17 @@ export async function writeFileAtomic(file: string, text: string | Uint8Array): 
  * The same for a file written piece by piece (a report too large to build as one string): `fill`
  * gets a writer that buffers pieces into large writes; the file appears whole or not at all.
  */
-export async function writeFileAtomicStream(file: string, fill: (write: (text: string) => Promise<void>) => Promise<void>): Promise<void> {
+export async function writeFileAtomicStream(file: string, fill: (write: (text: string | Buffer) => Promise<void>) => Promise<void>): Promise<void> {
   const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(8).toString('hex')}.tmp`);
   const handle = await open(temporary, 'wx', 0o644);
-  const pieces: string[] = [];
+  const pieces: (string | Buffer)[] = [];
   let buffered = 0;
   const flush = async () => {
     if (pieces.length === 0) return;
-    const text = pieces.join('');
+    const bytes = Buffer.concat(pieces.map((piece) => (typeof piece === 'string' ? Buffer.from(piece) : piece)));
     pieces.length = 0;
     buffered = 0;
-    await handle.write(text);
+    await handle.write(bytes);
   };
   try {
     await fill(async (text) => {

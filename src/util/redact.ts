@@ -58,12 +58,18 @@ export function registerEnvironmentSecrets(env: NodeJS.ProcessEnv = process.env,
 
 /** Only the credentials the process holds, by value: cheap enough for a whole report. */
 export function redactLive(text: string): string {
+  if (liveSecrets.size === 0) return text;
   let out = text;
   // Longest first, so a secret that contains another is masked whole.
   for (const secret of [...liveSecrets].sort((a, b) => b.length - a.length)) {
     if (out.includes(secret)) out = out.split(secret).join(MASK);
   }
   return out;
+}
+
+/** Whether redactLive has anything to mask (bytes written without decoding them need not be looked at otherwise). */
+export function holdsLiveSecrets(): boolean {
+  return liveSecrets.size > 0;
 }
 
 /** Credentials by value and by shape: for error texts, which a backend may have filled with anything. */

@@ -8,9 +8,10 @@ import { effectivePolicy } from '../../src/config/settings.ts';
 import { inventoryDigest } from '../../src/findings/fingerprint.ts';
 import type { InventoryItem } from '../../src/inventory/types.ts';
 import { evaluateEvidence } from '../../src/pipeline.ts';
+import { loadEvidence } from '../../src/inventory/file.ts';
 import type { Report } from '../../src/report/types.ts';
-import { runCli } from '../support/cli.ts';
-import { assertReportsValid } from '../support/reports.ts';
+import { REPO, runCli } from '../support/cli.ts';
+import { assertReportsValid, readValidReport as readValidJson } from '../support/reports.ts';
 
 // evaluate reads its evidence as a stream and evaluates it in batches on worker threads: the
 // findings must be those of the in-memory engine, in the same order, whatever the thread count,
@@ -79,6 +80,35 @@ describe('evaluate --inventory streams its evidence', () => {
     assert.ok(statSync(pretty).size > statSync(compact).size);
     const markdown = readFileSync(path.join(dir, 'two', 'keydrift.md'), 'utf8');
     assert.equal(markdown, readFileSync(path.join(dir, 'pretty', 'keydrift.md'), 'utf8'));
+  });
+
+  test('inventory --inventory-format jsonl writes JSON Lines that evaluate and a snapshot source read as the JSON inventory', async () => {
+    const config = path.join(REPO, 'examples', 'demo', 'keydrift.yaml');
+    for (const format of ['json', 'jsonl']) {
+      const run = await runCli(['inventory', '--config', config, '--now', NOW, '--inventory-format', format, '--output', `demo.${format}`, '--quiet'], { cwd: dir });
+      assert.equal(run.code, 0, run.stderr);
+    }
+    const lines = readFileSync(path.join(dir, 'demo.jsonl'), 'utf8').trimEnd().split('\n');
+    const header = JSON.parse(lines[0]!) as { kind: string; sources: unknown[] };
+    assert.equal(header.kind, 'inventory');
+    assert.equal(header.sources.length, 2);
+    assert.equal(lines.length - 1, (JSON.parse(readFileSync(path.join(dir, 'demo.json'), 'utf8')) as { items: unknown[] }).items.length);
+    const fromJson = await evaluate('demo.json', 'demo-json', []);
+    const fromLines = await evaluate('demo.jsonl', 'demo-jsonl', []);
+    assert.deepEqual(fromLines.findings.map(({ declaredAt: _d, ...finding }) => finding), fromJson.findings.map(({ declaredAt: _d, ...finding }) => finding));
+    assert.equal(fromLines.scan.inventoryDigest, fromJson.scan.inventoryDigest);
+    // The demo's PKI relates certificates to each other: the batches holding them are evaluated
+    // again with the whole inventory's index, and the findings are the in-memory engine's.
+    const saved = await loadEvidence(path.join(dir, 'demo.json'));
+    const inMemory = await evaluateEvidence({ items: saved.items, sources: saved.sources, now: new Date(NOW), policy: effectivePolicy(undefined), failOn: 'high', configName: 'keydrift', configDigest: null, startedAt: new Date(NOW), fallbackFile: 'demo.json' });
+    assert.ok(inMemory.findings.some((finding) => finding.ruleId.startsWith('KD-CRT')));
+    assert.deepEqual(fromJson.findings.map(({ declaredAt: _d, ...finding }) => finding), inMemory.findings.map(({ declaredAt: _d, ...finding }) => finding));
+    const verbose = await runCli(['evaluate', '--inventory', 'demo.jsonl', '--now', NOW, '--format', 'json', '--out', 'demo-verbose', '--threads', '2'], { cwd: dir });
+    assert.match(verbose.stderr, /evaluated again with the whole inventory's index/);
+    writeFileSync(path.join(dir, 'snapshot.yaml'), 'version: 1\nsources:\n  - { id: saved, type: snapshot, path: demo.jsonl }\n');
+    const snapshot = await runCli(['scan', '--config', 'snapshot.yaml', '--now', NOW, '--format', 'json', '--out', 'snapshot', '--quiet'], { cwd: dir });
+    assert.equal(snapshot.code, 1, snapshot.stderr);
+    assert.equal(readValidJson(path.join(dir, 'snapshot', 'keydrift.json')).summary.items, lines.length - 1);
   });
 
   test('an invalid item in the middle of a stream refuses the file, naming it', async () => {

@@ -184,20 +184,26 @@ describe('fault proxy in front of moto', () => {
     client.destroy();
   });
 
-  test('query-protocol requests (STS) are forwarded untouched', async () => {
+  test('query-protocol requests (STS) are faulted by their Action, as STS answers, and otherwise forwarded', async () => {
+    const request = () =>
+      httpRequest(`${proxy.endpoint}/`, {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/x-www-form-urlencoded; charset=utf-8',
+          Authorization: 'AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/sts/aws4_request, SignedHeaders=host, Signature=0',
+        },
+        body: 'Action=GetCallerIdentity&Version=2011-06-15',
+      });
     proxy.setRules([{ operation: 'GetCallerIdentity', fault: 'access-denied' }]);
     const start = proxy.calls.length;
-    const response = await httpRequest(`${proxy.endpoint}/`, {
-      method: 'POST',
-      headers: {
-        'Content-Type': 'application/x-www-form-urlencoded; charset=utf-8',
-        Authorization: 'AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/sts/aws4_request, SignedHeaders=host, Signature=0',
-      },
-      body: 'Action=GetCallerIdentity&Version=2011-06-15',
-    });
-    assert.equal(response.status, 200);
-    assert.match(response.body, /<GetCallerIdentityResult>/);
-    assert.deepEqual(callsSince(start), [{ operation: 'GetCallerIdentity' }]);
+    const denied = await request();
+    assert.equal(denied.status, 403);
+    assert.match(denied.body, /<Code>AccessDenied<\/Code>/);
+    proxy.setRules([]);
+    const forwarded = await request();
+    assert.equal(forwarded.status, 200);
+    assert.match(forwarded.body, /<GetCallerIdentityResult>/);
+    assert.deepEqual(callsSince(start), [{ operation: 'GetCallerIdentity', fault: 'access-denied' }, { operation: 'GetCallerIdentity' }]);
   });
 });
 

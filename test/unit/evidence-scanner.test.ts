@@ -13,9 +13,10 @@ const ITEMS = [
 
 function scan(text: string, chunkSize: number, jsonLines = false): { items: unknown[]; scanner: EvidenceScanner } {
   const items: unknown[] = [];
-  const scanner = new EvidenceScanner((bytes) => items.push(JSON.parse(bytes.toString('utf8'))), LIMITS);
-  if (jsonLines) scanner.startJsonLines();
   const bytes = Buffer.from(text);
+  // Items are byte ranges of the file: each must be exactly one item (and whitespace).
+  const scanner = new EvidenceScanner((start, end) => items.push(JSON.parse(bytes.subarray(start, end).toString('utf8'))), LIMITS);
+  if (jsonLines) scanner.startJsonLines();
   for (let at = 0; at < bytes.length; at += chunkSize) scanner.push(bytes.subarray(at, at + chunkSize));
   scanner.end();
   return { items, scanner };

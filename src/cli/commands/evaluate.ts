@@ -1,6 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
-import path from 'node:path';
+import { mkdir } from 'node:fs/promises';
 import { assignTier } from '../../collectors/tiers.ts';
 import { effectivePolicy, type EffectivePolicy } from '../../config/settings.ts';
 import type { FailOn } from '../../model/severity.ts';
@@ -12,7 +10,9 @@ import { COMMON_HELP, COMMON_OPTIONS, loggerFor, parse, parseFailOn, parseNow, p
 import { applyBaseline, baselineOption, configDigest, count, historyOption, optionalConfig, outputChoice, summaryText, TERMINAL_TOP, withFirstSeen, writeAndSummarise, type OutputChoice } from './shared.ts';
 import { BUILTIN_BUNDLE, ENTRYPOINT } from '../../engine/bundle.ts';
 import { loadModule } from '../../engine/engine.ts';
-import { LoadedEvidenceRun } from '../../evaluate/run.ts';
+import { evaluateStream, type RunPlan } from '../../evaluate/run.ts';
+import type { EvaluateSetup } from '../../evaluate/batch.ts';
+import type { EvidenceHeader } from '../../inventory/file.ts';
 import { reportHead } from '../../evaluate/report-head.ts';
 import { materialize, STREAMED_FORMATS, standingView, writeStreamedReports } from '../../report/streamed.ts';
 import { PRETTY_LIMIT } from '../../report/write.ts';
@@ -55,62 +55,93 @@ export async function evaluate(argv: string[]): Promise<number> {
   const threads = threadsOption(values['threads'] as string | undefined);
   const baseline = await baselineOption(values);
   const builtin = await loadModule(BUILTIN_BUNDLE, ENTRYPOINT, 'built-in policies');
-  let run: LoadedEvidenceRun;
+  const shown = displayPath(file);
+  let decided: Decision | null = null;
+  const plan = async (header: EvidenceHeader): Promise<RunPlan | null> => {
+    const decision = await decide(header, values, given);
+    decided = decision;
+    // Custom bundles run in their sandbox and a baseline compares whole reports: both take the in-memory path.
+    if (decision.policy.bundles.length > 0 || baseline) return null;
+    await mkdir(decision.choice.outDir, { recursive: true });
+    return { setup: decision.setup, dir: decision.choice.outDir };
+  };
+  let outcome;
   try {
     // An auditor re-deriving findings must never silently get a subset: one invalid item refuses the file.
-    run = await LoadedEvidenceRun.load({ file, shown: displayPath(file), lane: { wasm: builtin.wasm, entrypoint: ENTRYPOINT, customRules: {} }, ...(shard ? { shard } : {}), ...(threads !== undefined ? { threads } : {}) });
+    outcome = await evaluateStream({ file, shown, lane: { wasm: builtin.wasm, entrypoint: ENTRYPOINT, customRules: {} }, plan, ...(shard ? { shard } : {}), ...(threads !== undefined ? { threads } : {}) });
   } catch (error) {
     if (error instanceof InventoryFileError) throw new UsageError(error.message);
     throw error;
   }
+  if (outcome === null) return await evaluateInMemory({ file, values, given, startedAt, baseline, logger, shard });
   try {
-    const evidence = run.header;
-    const scanned = evidence.report?.['scan'] as { policy?: EffectivePolicy; configName?: string; failOn?: FailOn; configDigest?: string; inventoryDigest?: string } | undefined;
-    const now = given ?? clockFor(evidence.report !== null, evidence.collectedAt, file, logger);
-    const recorded = values['no-recorded-policy'] ? undefined : scanned;
-    // --profile asks for a policy of its own, as --config does: the recorded one is not silently kept.
-    const config = values['config'] || values['profile'] || !recorded?.policy ? await optionalConfig(values) : null;
-    if (!config && recorded?.policy) announceRecordedPolicy(recorded.policy, file, logger);
-    const history = await historyOption(values);
-    const choice = { ...outputChoice(values, config), ...(history ? { history } : {}) };
-    const failOn = parseFailOn(values['fail-on'] as string | undefined) ?? config?.report?.failOn ?? recorded?.failOn ?? 'high';
-    const policy = config ? effectivePolicy(config) : recorded?.policy ? { ...recorded.policy, waivers: recorded.policy.waivers ?? [], bundles: recorded.policy.bundles ?? [] } : effectivePolicy(undefined);
-    logger.info(`evaluating ${count(run.kept, 'item')} from ${displayPath(file)}${shard ? ` (shard ${shard.index}/${shard.count} of ${run.read})` : ''} on ${count(run.threads, 'thread')}`);
-    const fallbackFile = config ? displayPath(config.file) : displayPath(file);
-    const head = {
-      configName: config?.name ?? recorded?.configName ?? 'keydrift',
-      configDigest: config ? configDigest(config) : (recorded?.configDigest ?? null),
+    const decision = decided!;
+    const { header, evaluated } = outcome;
+    announce(decision, header, file, logger, given !== undefined);
+    logger.info(
+      `evaluated ${count(evaluated.items, 'item')} from ${shown}${shard ? ` (shard ${shard.index}/${shard.count} of ${outcome.read})` : ''} on ${count(outcome.threads, 'thread')}` +
+        (outcome.again > 0 ? ` (${outcome.again} of ${count(outcome.batches, 'batch')} evaluated again with the whole inventory's index)` : ''),
+    );
+    const scanned = header.report?.['scan'] as { inventoryDigest?: string } | undefined;
+    if (scanned?.inventoryDigest && !shard && evaluated.inventoryDigest !== scanned.inventoryDigest) warnChangedInventory(file, scanned.inventoryDigest, logger);
+    const { choice, failOn } = decision;
+    const streamed = {
+      head: reportHead(evaluated, { startedAt, now: decision.now, policy: decision.policy, failOn, sources: header.sources, policyDigest: builtin.digest, ...decision.head, ...(shard ? { shard } : {}) }),
+      evaluated,
     };
-    if (policy.bundles.length > 0 || baseline) {
-      // Custom bundles run in their sandbox and a baseline compares whole reports: both take the in-memory path.
-      await run.close();
-      return await evaluateInMemory({ file, values, config, policy, now, failOn, choice, startedAt, fallbackFile, head, baseline, logger, scanned, shard });
+    const writeWhole = choice.formats.some((format) => !STREAMED_FORMATS.includes(format)) || choice.history !== undefined || Boolean(values['pretty']) || evaluated.items + evaluated.order.length <= PRETTY_LIMIT;
+    if (writeWhole) {
+      const report = await materialize(streamed);
+      return await writeAndSummarise(report, { ...choice, failOn }, logger, Boolean(values['quiet']), values['pretty'] ? { pretty: true } : {});
     }
-    await mkdir(choice.outDir, { recursive: true });
-    const inventoryFile = path.join(choice.outDir, `.keydrift-inventory.${randomBytes(8).toString('hex')}.tmp`);
-    try {
-      const evaluated = await run.evaluate(
-        { ...(config?.tiers ? { tiers: config.tiers } : {}), now: now.toISOString(), policy, sources: evidence.sources, fallbackFile },
-        inventoryFile,
-      );
-      if (scanned?.inventoryDigest && !shard && evaluated.inventoryDigest !== scanned.inventoryDigest) warnChangedInventory(file, scanned.inventoryDigest, logger);
-      const streamed = { head: reportHead(evaluated, { startedAt, now, policy, failOn, sources: evidence.sources, policyDigest: builtin.digest, ...head, ...(shard ? { shard } : {}) }), evaluated };
-      const writeWhole = choice.formats.some((format) => !STREAMED_FORMATS.includes(format)) || history !== undefined || Boolean(values['pretty']) || evaluated.items + evaluated.order.length <= PRETTY_LIMIT;
-      if (writeWhole) {
-        const report = await materialize(streamed);
-        return await writeAndSummarise(report, { ...choice, failOn }, logger, Boolean(values['quiet']), values['pretty'] ? { pretty: true } : {});
-      }
-      const files = await writeStreamedReports(streamed, choice.formats, choice.outDir);
-      const report = { ...streamed.head, findings: [], inventory: [] };
-      if (!values['quiet']) process.stdout.write(summaryText(report, files, standingView(streamed, TERMINAL_TOP)));
-      else logger.debug(files.join(', '));
-      return streamed.head.summary.exitCode;
-    } finally {
-      await rm(inventoryFile, { force: true });
-    }
+    const files = await writeStreamedReports(streamed, choice.formats, choice.outDir);
+    if (!values['quiet']) process.stdout.write(summaryText({ ...streamed.head, findings: [], inventory: [] }, files, standingView(streamed, TERMINAL_TOP)));
+    else logger.debug(files.join(', '));
+    return streamed.head.summary.exitCode;
   } finally {
-    await run.close();
+    outcome.evaluated.json.close();
   }
+}
+
+/** What the evidence file and the options decide: the policy, clock, config and outputs. */
+interface Decision {
+  config: Config | null;
+  policy: EffectivePolicy;
+  now: Date;
+  failOn: FailOn;
+  choice: OutputChoice;
+  recorded: RecordedScan | undefined;
+  head: { configName: string; configDigest: string | null };
+  setup: EvaluateSetup;
+}
+
+type RecordedScan = { policy?: EffectivePolicy; configName?: string; failOn?: FailOn; configDigest?: string; inventoryDigest?: string };
+
+/** Decided without a word on stderr: it may be asked twice (before the items, and with the whole file). */
+async function decide(header: Pick<EvidenceHeader, 'report' | 'collectedAt' | 'sources'>, values: Values, given: Date | undefined): Promise<Decision> {
+  const scanned = header.report?.['scan'] as RecordedScan | undefined;
+  // Without --now: a report at the clock it recorded, an inventory at the real clock (announce says so).
+  const now = given ?? (header.report !== null && header.collectedAt !== null ? new Date(header.collectedAt) : startOfRun);
+  const recorded = values['no-recorded-policy'] ? undefined : scanned;
+  // --profile asks for a policy of its own, as --config does: the recorded one is not silently kept.
+  const config = values['config'] || values['profile'] || !recorded?.policy ? await optionalConfig(values) : null;
+  const history = await historyOption(values);
+  const choice = { ...outputChoice(values, config), ...(history ? { history } : {}) };
+  const failOn = parseFailOn(values['fail-on'] as string | undefined) ?? config?.report?.failOn ?? recorded?.failOn ?? 'high';
+  const policy = config ? effectivePolicy(config) : recorded?.policy ? { ...recorded.policy, waivers: recorded.policy.waivers ?? [], bundles: recorded.policy.bundles ?? [] } : effectivePolicy(undefined);
+  const fallbackFile = config ? displayPath(config.file) : displayPath(String(values['inventory']));
+  const head = { configName: config?.name ?? recorded?.configName ?? 'keydrift', configDigest: config ? configDigest(config) : (recorded?.configDigest ?? null) };
+  const setup: EvaluateSetup = { ...(config?.tiers ? { tiers: config.tiers } : {}), now: now.toISOString(), policy, sources: header.sources, fallbackFile };
+  return { config, policy, now, failOn, choice, recorded, head, setup };
+}
+
+/** The real clock of this run: one value, so the two decisions of one run agree. */
+const startOfRun = new Date();
+
+/** What the decision took from the file rather than from the user, said once. */
+function announce(decision: Decision, header: Pick<EvidenceHeader, 'report' | 'collectedAt'>, file: string, logger: Logger, givenClock: boolean): void {
+  if (!givenClock) clockFor(header.report !== null, header.collectedAt, file, logger, decision.now);
+  if (!decision.config && decision.recorded?.policy) announceRecordedPolicy(decision.recorded.policy, file, logger);
 }
 
 /** --threads N: evaluation threads (1: this one); KEYDRIFT_THREADS when not given; undefined: one per core. */
@@ -128,17 +159,10 @@ function warnChangedInventory(file: string, recorded: string, logger: Logger): v
 interface InMemoryRun {
   file: string;
   values: Values;
-  config: Config | null;
-  policy: EffectivePolicy;
-  now: Date;
-  failOn: FailOn;
-  choice: OutputChoice;
+  given: Date | undefined;
   startedAt: Date;
-  fallbackFile: string;
-  head: { configName: string; configDigest: string | null };
   baseline: BaselineReport | null;
   logger: Logger;
-  scanned: { inventoryDigest?: string } | undefined;
   shard: Shard | undefined;
 }
 
@@ -151,45 +175,47 @@ async function evaluateInMemory(run: InMemoryRun): Promise<number> {
     if (error instanceof InventoryFileError) throw new UsageError(error.message);
     throw error;
   }
-  if (run.scanned?.inventoryDigest && !run.shard && inventoryDigest(evidence.items) !== run.scanned.inventoryDigest) warnChangedInventory(run.file, run.scanned.inventoryDigest, run.logger);
+  const decision = await decide(evidence, run.values, run.given);
+  announce(decision, evidence, run.file, run.logger, run.given !== undefined);
+  const scanned = evidence.report?.['scan'] as RecordedScan | undefined;
+  if (scanned?.inventoryDigest && !run.shard && inventoryDigest(evidence.items) !== scanned.inventoryDigest) warnChangedInventory(run.file, scanned.inventoryDigest, run.logger);
   const shard = run.shard;
   const inShardItems = shard ? evidence.items.filter((item) => inShard(itemShardKey(item), shard)) : evidence.items;
-  const items = run.config ? inShardItems.map((item) => assignTier(item, run.config!.tiers)) : inShardItems;
+  const items = decision.config ? inShardItems.map((item) => assignTier(item, decision.config!.tiers)) : inShardItems;
+  run.logger.info(`evaluating ${count(items.length, 'item')} from ${displayPath(run.file)} in memory`);
   const evaluated = await applyBaseline(
     await evaluateEvidence({
       // As scan does: with --baseline, the first-seen state (stateSince) comes from it.
       items: withFirstSeen(items, run.baseline),
       sources: evidence.sources,
-      now: run.now,
-      policy: run.policy,
-      failOn: run.failOn,
-      configName: run.head.configName,
-      configDigest: run.head.configDigest,
+      now: decision.now,
+      policy: decision.policy,
+      failOn: decision.failOn,
+      configName: decision.head.configName,
+      configDigest: decision.head.configDigest,
       startedAt: run.startedAt,
-      fallbackFile: run.fallbackFile,
-      ...(run.config?.policy?.bundleTimeoutMs !== undefined ? { bundleTimeoutMs: run.config.policy.bundleTimeoutMs } : {}),
+      fallbackFile: decision.setup.fallbackFile,
+      ...(decision.config?.policy?.bundleTimeoutMs !== undefined ? { bundleTimeoutMs: decision.config.policy.bundleTimeoutMs } : {}),
     }),
     run.values,
     run.baseline,
   );
   const report = shard ? { ...evaluated, scan: { ...evaluated.scan, shard } } : evaluated;
-  return writeAndSummarise(report, { ...run.choice, failOn: run.failOn }, run.logger, Boolean(run.values['quiet']), run.values['pretty'] ? { pretty: true } : {});
+  return writeAndSummarise(report, { ...decision.choice, failOn: decision.failOn }, run.logger, Boolean(run.values['quiet']), run.values['pretty'] ? { pretty: true } : {});
 }
 
 /**
  * Without --now: a report is re-judged at the clock it recorded (the real clock would silently give
  * other findings); an inventory at the real clock, with a warning when it was collected days ago.
  */
-function clockFor(isReport: boolean, recorded: string | null, file: string, logger: Logger): Date {
-  const real = new Date();
-  if (recorded === null) return real;
+function clockFor(isReport: boolean, recorded: string | null, file: string, logger: Logger, now: Date): void {
+  if (recorded === null) return;
   if (isReport) {
     logger.warn(`evaluating at the clock ${displayPath(file)} recorded (${recorded}); --now to evaluate at another time`);
-    return new Date(recorded);
+    return;
   }
-  const days = Math.floor((real.getTime() - Date.parse(recorded)) / 86_400_000);
+  const days = Math.floor((now.getTime() - Date.parse(recorded)) / 86_400_000);
   if (days >= 1) logger.warn(`${displayPath(file)} was collected at ${recorded}, ${days} day${days === 1 ? '' : 's'} ago: findings are judged at the real clock; --now ${recorded} judges it as collected`);
-  return real;
 }
 
 /**
