@@ -8,23 +8,7 @@ import path from 'node:path';
  * otherwise redirect the write), then renamed over the target.
  */
 export async function writeFileAtomic(file: string, text: string | Uint8Array): Promise<void> {
-  const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(8).toString('hex')}.tmp`);
-  const handle = await open(temporary, 'wx', 0o644);
-  try {
-    await handle.writeFile(text);
-    await handle.sync();
-  } catch (error) {
-    await handle.close();
-    await rm(temporary, { force: true });
-    throw error;
-  }
-  await handle.close();
-  try {
-    await rename(temporary, file);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw error;
-  }
+  await writeFileAtomicStream(file, async (write) => write(typeof text === 'string' ? text : Buffer.from(text.buffer, text.byteOffset, text.byteLength)));
 }
 
 /**
@@ -41,7 +25,8 @@ export async function writeFileAtomicStream(file: string, fill: (write: (text: s
     const bytes = Buffer.concat(pieces.map((piece) => (typeof piece === 'string' ? Buffer.from(piece) : piece)));
     pieces.length = 0;
     buffered = 0;
-    await handle.write(bytes);
+    // writeFile loops until every byte is written (a single write may stop short).
+    await handle.writeFile(bytes);
   };
   try {
     await fill(async (text) => {

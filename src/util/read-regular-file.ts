@@ -28,15 +28,9 @@ const CHUNK = MIB;
  * that grows while it is read is still bounded. Messages do not repeat the path: callers name it.
  */
 export async function readRegularFile(file: string, maxBytes: number): Promise<Buffer> {
-  let handle: FileHandle;
-  try {
-    handle = await open(file, OPEN_FLAGS);
-  } catch (error) {
-    throw await openFailure(file, error as NodeJS.ErrnoException);
-  }
+  const handle = await openRegularFile(file);
   try {
     const info = await handle.stat();
-    if (!info.isFile()) throw new FileReadError('not-regular', `not a regular file (${kindOf(info)}), skipped`);
     if (info.size > maxBytes) throw tooLarge(maxBytes);
     return await readUpTo(handle, maxBytes, info.size);
   } catch (error) {

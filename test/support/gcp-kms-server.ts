@@ -262,7 +262,7 @@ const DISPLAY_NAMES: Record<string, string> = {
 
 const require = createRequire(import.meta.url);
 /** The package directory of a module resolved from `from`: …/node_modules/<name>. */
-function packageDir(name: string, from: string): string {
+export function packageDir(name: string, from: string): string {
   const main = createRequire(from).resolve(name);
   const marker = `${path.sep}node_modules${path.sep}${name.split('/').join(path.sep)}${path.sep}`;
   const at = main.lastIndexOf(marker);

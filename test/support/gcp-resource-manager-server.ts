@@ -1,9 +1,8 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { startGcpKmsServer, type ExtraGrpcService, type GcpEstate, type GcpFault, type GcpKmsServer } from './gcp-kms-server.ts';
+import { packageDir, startGcpKmsServer, type ExtraGrpcService, type GcpEstate, type GcpFault, type GcpKmsServer } from './gcp-kms-server.ts';
 
 // Cloud Resource Manager v3 for tests, answering on the Cloud KMS test server's port (one
 // `endpoint` serves both clients, as the public endpoints of one universe do). Built, like that
@@ -104,13 +103,6 @@ const DELETE_TIME = { seconds: String(Date.parse('2026-10-01T00:00:00Z') / 1000)
 // ---------------------------------------------------------------------------------------------
 // Protos
 
-function packageDir(name: string, from: string): string {
-  const main = createRequire(from).resolve(name);
-  const marker = `${path.sep}node_modules${path.sep}${name.split('/').join(path.sep)}${path.sep}`;
-  const at = main.lastIndexOf(marker);
-  if (at < 0) throw new Error(`cannot locate the ${name} package from ${main}`);
-  return main.slice(0, at + marker.length - 1);
-}
 const RM_DIR = packageDir('@google-cloud/resource-manager', import.meta.url);
 const GAX_DIR = packageDir('google-gax', path.join(RM_DIR, 'package.json'));
 
