@@ -253,6 +253,7 @@ export class EvidenceScanner {
           this.#parts = [];
           this.#partsBytes = 0;
           this.#sawItemsField = true;
+          this.itemsStarted = true;
           this.shape = this.#currentKey === 'inventory' ? 'report' : 'inventory';
         }
         return;

@@ -111,6 +111,22 @@ describe('evaluate --inventory streams its evidence', () => {
     assert.equal(readValidJson(path.join(dir, 'snapshot', 'keydrift.json')).summary.items, lines.length - 1);
   });
 
+  test('a file that names its sources after its items is evaluated again with them', async () => {
+    // More than one read of the file (4 MiB), so the items are under way before the sources are seen.
+    const few = items;
+    const sources = [{ id: 'bench', type: 'snapshot', status: 'partial', items: few.length, errors: [{ code: 'x', message: 'one region was not read' }], declaredAt: { file: 'keydrift.yaml', region: { startLine: 4, startColumn: 5, endLine: 4, endColumn: 30 } } }];
+    // Key order as a hand-written file may have it: the items first.
+    writeFileSync(path.join(dir, 'late.json'), `{"items":${JSON.stringify(few)},"sources":${JSON.stringify(sources)},"kind":"inventory","schemaVersion":"1"}`);
+    const run = await runCli(['evaluate', '--inventory', 'late.json', '--now', NOW, '--format', 'json', '--out', 'late', '--threads', '2'], { cwd: dir });
+    assert.equal(run.code, 1, run.stderr);
+    assert.match(run.stderr, /\(30 of 30 batches evaluated again/);
+    const report = readValidJson(path.join(dir, 'late', 'keydrift.json'));
+    const inMemory = await evaluateEvidence({ items: few, sources: sources as Report['sources'], now: new Date(NOW), policy: effectivePolicy(undefined), failOn: 'high', configName: 'keydrift', configDigest: null, startedAt: new Date(NOW), fallbackFile: 'late.json' });
+    assert.deepEqual(report.findings, inMemory.findings);
+    assert.ok(report.findings.some((finding) => finding.ruleId === 'KD-GOV-003'));
+    assert.ok(report.findings.every((finding) => finding.ruleId === 'KD-GOV-003' || finding.declaredAt.file === 'keydrift.yaml'));
+  });
+
   test('an invalid item in the middle of a stream refuses the file, naming it', async () => {
     const broken = items.slice(0, 1_000).map((item, i) => (i === 700 ? { ...item, kind: 'banana' } : item));
     writeFileSync(path.join(dir, 'broken.jsonl'), broken.map((item) => JSON.stringify(item)).join('\n'));

@@ -66,3 +66,22 @@ test('a truncated file, a second document and an oversized item are refused', ()
   const big = JSON.stringify({ items: [{ uid: 'x', pad: 'y'.repeat(2 << 20) }] });
   assert.throws(() => scan(big, 1 << 16), /item 0 is larger than/);
 });
+
+test('the scanner says when the items begin, with every field before them already read', () => {
+  for (const [text, shape] of [
+    ['{"sources": [], "items": [{"uid": "a"}', 'inventory'],
+    ['{"scan": {"now": "x"}, "inventory": [{"uid": "a"}', 'report'],
+    ['[{"uid": "a"}', 'array'],
+  ] as const) {
+    const scanner = new EvidenceScanner(() => undefined, LIMITS);
+    scanner.push(Buffer.from(text));
+    assert.equal(scanner.itemsStarted, true, shape);
+    assert.equal(scanner.shape, shape);
+  }
+  const lines = new EvidenceScanner(() => undefined, LIMITS);
+  lines.startJsonLines();
+  lines.push(Buffer.from('{"kind": "inventory", "sources": []}\n'));
+  assert.equal(lines.itemsStarted, false);
+  lines.push(Buffer.from('{"uid": "a"}\n'));
+  assert.equal(lines.itemsStarted, true);
+});

@@ -80,7 +80,7 @@ export async function evaluate(argv: string[]): Promise<number> {
     announce(decision, header, file, logger, given !== undefined);
     logger.info(
       `evaluated ${count(evaluated.items, 'item')} from ${shown}${shard ? ` (shard ${shard.index}/${shard.count} of ${outcome.read})` : ''} on ${count(outcome.threads, 'thread')}` +
-        (outcome.again > 0 ? ` (${outcome.again} of ${count(outcome.batches, 'batch')} evaluated again with the whole inventory's index)` : ''),
+        (outcome.again > 0 ? ` (${outcome.again} of ${outcome.batches} batch${outcome.batches === 1 ? '' : 'es'} evaluated again with the whole inventory's index)` : ''),
     );
     const scanned = header.report?.['scan'] as { inventoryDigest?: string } | undefined;
     if (scanned?.inventoryDigest && !shard && evaluated.inventoryDigest !== scanned.inventoryDigest) warnChangedInventory(file, scanned.inventoryDigest, logger);
