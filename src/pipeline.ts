@@ -13,6 +13,7 @@ import type { SourceStatus } from './model/source.ts';
 import { TOOL } from './model/tool.ts';
 import type { InventoryItem } from './inventory/types.ts';
 import type { Report } from './report/types.ts';
+import { scanRecord } from './report/scan-record.ts';
 
 export interface EvidenceRun {
   items: InventoryItem[];
@@ -67,10 +68,9 @@ export async function evaluateEvidence(run: EvidenceRun): Promise<Report> {
   return {
     schemaVersion: '1',
     tool: { ...TOOL },
-    scan: {
-      startedAt: run.startedAt.toISOString(),
-      finishedAt: new Date().toISOString(),
-      now: run.now.toISOString(),
+    scan: scanRecord({
+      startedAt: run.startedAt,
+      now: run.now,
       configDigest: run.configDigest,
       policyDigest: engine.digest,
       inventoryDigest: inventoryDigest(run.items),
@@ -78,7 +78,7 @@ export async function evaluateEvidence(run: EvidenceRun): Promise<Report> {
       failOn: run.failOn,
       policy: run.policy,
       customRules: loaded.customRules,
-    },
+    }),
     sources: run.sources,
     summary: {
       items: run.items.length,

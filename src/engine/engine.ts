@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { loadPolicy, type LoadedPolicy } from '@open-policy-agent/opa-wasm';
 import type { EffectivePolicy } from '../config/settings.ts';
+import type { Waiver } from '../config/types.ts';
 import type { InventoryItem } from '../inventory/types.ts';
 import type { RawFinding } from '../findings/types.ts';
 import type { SourceStatus } from '../model/source.ts';
@@ -83,7 +84,7 @@ export class PolicyEngine {
     const data = policyData(input.policy, input.items, input.sources);
     for (const module of this.modules) {
       module.policy.setData(data);
-      for (const encoded of this.#batches(input)) appendResult(findings, module, evaluateHere(module, encoded));
+      for (const encoded of this.#batches(input)) appendResult(findings, evaluateHere(module, encoded));
     }
     return findings.sort(compareFindings);
   }
@@ -95,7 +96,7 @@ export class PolicyEngine {
     for (const module of this.modules) {
       if (!module.sandboxed) {
         module.policy.setData(data);
-        for (const encoded of this.#batches(input)) appendResult(findings, module, evaluateHere(module, encoded));
+        for (const encoded of this.#batches(input)) appendResult(findings, evaluateHere(module, encoded));
         continue;
       }
       let resultSets: unknown[];
@@ -105,7 +106,7 @@ export class PolicyEngine {
         if (!(error instanceof SandboxError)) throw error;
         throw new PolicyError(`policy evaluation failed in ${module.name}: ${error.message}`);
       }
-      for (const resultSet of resultSets) appendResult(findings, module, resultSet);
+      for (const resultSet of resultSets) appendResult(findings, resultSet);
     }
     return findings.sort(compareFindings);
   }
@@ -115,17 +116,23 @@ export class PolicyEngine {
    * follow in batches. Each input is encoded once as an ArrayBuffer of JSON (no per-item marshalling).
    */
   *#batches(input: EvaluationInput): Generator<ArrayBuffer> {
-    const nowSeconds = Math.floor(input.now.getTime() / 1000);
-    const now = input.now.toISOString();
-    yield encode({ now, now_s: nowSeconds, items: [], sources: policySources([...input.sources]), waivers: policyWaivers(input.policy.waivers) });
+    yield encodedInput(input.now, null, input.sources, input.policy.waivers);
     for (let start = 0; start < input.items.length; start += this.#batchSize) {
-      const batch = input.items.slice(start, start + this.#batchSize).map(policyItem);
-      yield encode({ now, now_s: nowSeconds, items: batch, sources: [], waivers: [] });
+      yield encodedInput(input.now, input.items.slice(start, start + this.#batchSize), [], []);
     }
   }
 }
 
-function encode(input: unknown): ArrayBuffer {
+/**
+ * One evaluation's input as the policy reads it, encoded once as an ArrayBuffer of JSON (no
+ * per-item marshalling): a batch of items (`items`), or with `items` null the sources and waivers
+ * on their own, judged once so that no batch repeats those findings.
+ */
+export function encodedInput(now: Date, items: readonly InventoryItem[] | null, sources: readonly SourceStatus[], waivers: readonly Waiver[]): ArrayBuffer {
+  const input =
+    items === null
+      ? { now: now.toISOString(), now_s: Math.floor(now.getTime() / 1000), items: [], sources: policySources([...sources]), waivers: policyWaivers(waivers) }
+      : { now: now.toISOString(), now_s: Math.floor(now.getTime() / 1000), items: items.map(policyItem), sources: [], waivers: [] };
   return toArrayBuffer(new TextEncoder().encode(JSON.stringify(input)));
 }
 
@@ -138,10 +145,14 @@ function evaluateHere(module: PolicyModule, encoded: ArrayBuffer): unknown {
 }
 
 /** Appended one by one: a spread of ~100k arguments overflows the call stack. */
-function appendResult(findings: RawFinding[], module: PolicyModule, resultSet: unknown): void {
+function appendResult(findings: RawFinding[], resultSet: unknown): void {
+  for (const finding of resultFindings(resultSet)) findings.push(finding);
+}
+
+/** The findings an entrypoint's result set holds (none when it holds no list). */
+export function resultFindings(resultSet: unknown): RawFinding[] {
   const first = Array.isArray(resultSet) ? (resultSet[0] as { result?: unknown } | undefined) : undefined;
-  if (!first || !Array.isArray(first.result)) return;
-  for (const finding of first.result as RawFinding[]) findings.push(finding);
+  return first && Array.isArray(first.result) ? (first.result as RawFinding[]) : [];
 }
 
 export function compareFindings(a: RawFinding, b: RawFinding): number {

@@ -3,12 +3,12 @@ import type { TierRule } from '../config/types.ts';
 import { assignTier } from '../collectors/tiers.ts';
 import { certificateEntry, type CertificateEntry } from '../certificates/relations.ts';
 import { driftEntry, type DriftEntry } from '../drift/index.ts';
-import { policyItem, policySources, policyWaivers } from '../engine/input.ts';
-import { compareFindings, PolicyError, toArrayBuffer } from '../engine/engine.ts';
+import { compareFindings, encodedInput, resultFindings } from '../engine/engine.ts';
 import { assembleFindings } from '../findings/assemble.ts';
 import { digestOfText } from '../findings/fingerprint.ts';
-import type { Finding, RawFinding } from '../findings/types.ts';
+import type { Finding } from '../findings/types.ts';
 import { applyWaivers } from '../findings/waivers.ts';
+import { EvidenceScanner } from '../inventory/evidence-scanner.ts';
 import { itemLabel, itemProblem } from '../inventory/file.ts';
 import type { InventoryItem } from '../inventory/types.ts';
 import type { SourceStatus } from '../model/source.ts';
@@ -127,29 +127,16 @@ export function parseItems(setup: LoadSetup, text: string, firstIndex: number): 
   }
 }
 
-/** The elements of a JSON array's text, split at top-level commas (strings and nesting respected). */
+/** The elements of a JSON array's text, as the evidence scanner splits them (strings and nesting respected). */
 function splitTopLevel(text: string): string[] {
-  const inner = text.trim().replace(/^\[/, '').replace(/\]$/, '');
+  const bytes = Buffer.from(text);
   const parts: string[] = [];
-  let depth = 0;
-  let inString = false;
-  let escaped = false;
-  let start = 0;
-  for (let i = 0; i < inner.length; i++) {
-    const char = inner[i];
-    if (inString) {
-      if (escaped) escaped = false;
-      else if (char === '\\') escaped = true;
-      else if (char === '"') inString = false;
-    } else if (char === '"') inString = true;
-    else if (char === '{' || char === '[') depth++;
-    else if (char === '}' || char === ']') depth--;
-    else if (char === ',' && depth === 0) {
-      parts.push(inner.slice(start, i));
-      start = i + 1;
-    }
+  const scanner = new EvidenceScanner((start, end) => parts.push(bytes.subarray(start, end).toString('utf8')), { maxItemBytes: bytes.length, maxFieldBytes: bytes.length });
+  try {
+    scanner.push(bytes);
+  } catch {
+    // Broken past repair: what was split before the break still names the first bad item.
   }
-  parts.push(inner.slice(start));
   return parts;
 }
 
@@ -174,15 +161,11 @@ export interface BatchPolicy {
  */
 export function evaluateItems(setup: EvaluateSetup, policy: BatchPolicy, rules: ReadonlyMap<string, RuleEntry>, read: readonly InventoryItem[] | null): EvaluatedBatch {
   const now = new Date(setup.now);
-  const nowSeconds = Math.floor(now.getTime() / 1000);
   const tiers = setup.tiers;
   const items = read === null ? [] : tiers ? read.map((item) => assignTier(item, tiers)) : read;
   const { json: reportJson, digests } = itemsText(items);
-  const input =
-    read === null
-      ? { now: setup.now, now_s: nowSeconds, items: [], sources: policySources(setup.sources), waivers: policyWaivers(setup.policy.waivers) }
-      : { now: setup.now, now_s: nowSeconds, items: items.map(policyItem), sources: [], waivers: [] };
-  const raw = resultOf(policy.evaluate(toArrayBuffer(new TextEncoder().encode(JSON.stringify(input))))).sort(compareFindings);
+  const input = read === null ? encodedInput(now, null, setup.sources, setup.policy.waivers) : encodedInput(now, items, [], []);
+  const raw = resultFindings(policy.evaluate(input)).sort(compareFindings);
   const findings: Finding[] = applyWaivers(assembleFindings(raw, items, setup.sources, setup.fallbackFile, setup.policy.waivers, rules), setup.policy.waivers, now);
   const records: FindingRecords = { ruleIds: [], uids: [], severities: [], waived: [], json: [] };
   for (const finding of findings) {
@@ -193,11 +176,4 @@ export function evaluateItems(setup: EvaluateSetup, policy: BatchPolicy, rules: 
     records.json.push(JSON.stringify(finding));
   }
   return { itemsJson: reportJson, digests, findings: records };
-}
-
-function resultOf(resultSet: unknown): RawFinding[] {
-  const first = Array.isArray(resultSet) ? (resultSet[0] as { result?: unknown } | undefined) : undefined;
-  if (!first) return [];
-  if (!Array.isArray(first.result)) throw new PolicyError('the policy returned no findings list');
-  return first.result as RawFinding[];
 }

@@ -5,7 +5,7 @@ import { catalogue, type RuleEntry } from '../rules/catalogue.ts';
 import { customRuleEntry, type CustomRuleMeta } from '../rules/custom-rule.ts';
 import { toArrayBuffer } from '../engine/engine.ts';
 import { BatchError, batchText, evaluateItems, indexEntries, readBatch, type EvaluateSetup, type EvaluatedBatch, type IndexEntries, type LoadSetup } from './batch.ts';
-import { LaneFiles, type Piece, type StoredFindings } from './finding-store.ts';
+import { LaneFiles, type Piece, type StoredFindings } from './lane-files.ts';
 
 // Where batches are evaluated: a lane. A worker lane is a worker thread with its own wasm
 // instance; the local lane runs the same functions on the calling thread ("one thread"). A batch

@@ -1,25 +1,14 @@
-import type { EffectivePolicy } from '../config/settings.ts';
 import { COVERAGE_RULE, exitCodeFor } from '../findings/outcome.ts';
 import type { Finding } from '../findings/types.ts';
-import type { FailOn, Severity } from '../model/severity.ts';
+import type { Severity } from '../model/severity.ts';
 import { SEVERITIES } from '../model/severity.ts';
 import type { SourceStatus } from '../model/source.ts';
 import { TOOL } from '../model/tool.ts';
-import type { Shard } from '../shard/shard.ts';
-
 import type { EvaluatedEvidence, ReportHead } from '../report/streamed.ts';
+import { scanRecord, type ScanFacts } from '../report/scan-record.ts';
 
-export interface HeadFacts {
-  startedAt: Date;
-  now: Date;
-  policy: EffectivePolicy;
-  failOn: FailOn;
-  sources: SourceStatus[];
-  policyDigest: string;
-  configName: string;
-  configDigest: string | null;
-  shard?: Shard;
-}
+/** What the run records about itself; the inventory digest and custom rules come from the evaluation. */
+export type HeadFacts = Omit<ScanFacts, 'inventoryDigest' | 'customRules'> & { sources: SourceStatus[] };
 
 /** The report's head for findings held as JSON: summary and exit code as evaluateEvidence gives them. */
 export function reportHead(evaluated: EvaluatedEvidence, facts: HeadFacts): ReportHead {
@@ -47,19 +36,7 @@ export function reportHead(evaluated: EvaluatedEvidence, facts: HeadFacts): Repo
   return {
     schemaVersion: '1',
     tool: { ...TOOL },
-    scan: {
-      startedAt: facts.startedAt.toISOString(),
-      finishedAt: new Date().toISOString(),
-      now: facts.now.toISOString(),
-      configDigest: facts.configDigest,
-      policyDigest: facts.policyDigest,
-      inventoryDigest: evaluated.inventoryDigest,
-      configName: facts.configName,
-      failOn: facts.failOn,
-      policy: facts.policy,
-      customRules: {},
-      ...(facts.shard ? { shard: facts.shard } : {}),
-    },
+    scan: scanRecord({ ...facts, inventoryDigest: evaluated.inventoryDigest, customRules: {} }),
     sources: facts.sources,
     summary: { items: evaluated.items, findings: counts, waived: waivedCount, new: 0, fixed: 0, compliant: exitCode === 0, exitCode },
   };

@@ -9,7 +9,7 @@ import { inventoryDigestOf } from '../findings/fingerprint.ts';
 import { EvidenceScanError, EvidenceScanner } from '../inventory/evidence-scanner.ts';
 import { evidenceHeader, InventoryFileError, type EvidenceHeader } from '../inventory/file.ts';
 import type { EvaluatedEvidence, FindingJson, FindingRecords } from '../report/streamed.ts';
-import { FileReader, type StoredFindings } from './finding-store.ts';
+import { FileReader, type StoredFindings } from './lane-files.ts';
 import { FileReadError, MIB, openRegularFile } from '../util/read-regular-file.ts';
 import { BatchError, type EvaluateSetup } from './batch.ts';
 import { localLane, workerLane, type BatchRange, type FirstEvaluation, type Lane, type LaneResult, type LaneSetup } from './lanes.ts';
@@ -30,7 +30,7 @@ import { localLane, workerLane, type BatchRange, type FirstEvaluation, type Lane
  * Items per batch. Measured (bench/): the wasm evaluator slows down more than linearly with the
  * batch, 100-250 items per call is fastest; per-call costs rise below that.
  */
-export const BATCH_ITEMS = 200;
+const BATCH_ITEMS = 200;
 /** A batch also ends at this many bytes: items are bounded one by one, batches are too. */
 const BATCH_BYTES = 16 * MIB;
 /** Batches a lane is given before it answers: enough to keep it busy, few enough to bound memory. */
@@ -38,13 +38,13 @@ const IN_FLIGHT_PER_LANE = 2;
 const CHUNK_BYTES = 4 * MIB;
 /** The largest evidence file read; items are streamed, so this bounds time and disk, not memory. */
 export const MAX_STREAMED_FILE_BYTES = 64 * 1024 * MIB;
-export const MAX_ITEM_BYTES = 16 * MIB;
+const MAX_ITEM_BYTES = 16 * MIB;
 const MAX_FIELD_BYTES = 256 * MIB;
 /** Below this an evidence file is evaluated on the calling thread: starting threads would cost more than they save. */
 const SMALL_FILE_BYTES = 4 * MIB;
 
 /** How many evaluation threads: `requested` (--threads / KEYDRIFT_THREADS) or one per core, up to 8; small files use one. */
-export function threadCount(requested: number | undefined, fileBytes: number): number {
+function threadCount(requested: number | undefined, fileBytes: number): number {
   if (requested !== undefined) return requested;
   if (fileBytes < SMALL_FILE_BYTES) return 1;
   return Math.max(1, Math.min(8, availableParallelism()));

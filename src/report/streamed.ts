@@ -26,7 +26,7 @@ export interface FindingRecords {
   json: string[];
 }
 
-/** Where the findings' JSON is kept (on disk, by rule: src/evaluate/finding-store.ts). */
+/** Where the findings' JSON is kept (on disk, by rule: src/evaluate/lane-files.ts). */
 export interface FindingJson {
   /** The JSON of the findings at `indexes`, in the order given. */
   read(indexes: readonly number[]): string[];
