@@ -119,8 +119,9 @@ export function parseItems(setup: LoadSetup, text: string, firstIndex: number): 
     for (const [offset, part] of parts.entries()) {
       try {
         JSON.parse(part);
-      } catch (error) {
-        throw new BatchError(`${setup.file}: item ${firstIndex + offset} is not valid JSON (${(error as Error).message.replace(/ in JSON at position \d+.*$/s, '')})`);
+      } catch {
+        // JSON.parse's own message quotes the text: the file may hold anything (a key, a shadow file).
+        throw new BatchError(`${setup.file}: item ${firstIndex + offset} is not valid JSON`);
       }
     }
     throw new BatchError(`${setup.file}: items ${firstIndex}..${firstIndex + parts.length - 1} are not valid JSON`);

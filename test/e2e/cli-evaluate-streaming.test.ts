@@ -133,6 +133,12 @@ describe('evaluate --inventory streams its evidence', () => {
     const run = await runCli(['evaluate', '--inventory', 'broken.jsonl', '--now', NOW, '--out', 'broken', '--threads', '2'], { cwd: dir });
     assert.equal(run.code, 2, run.stderr);
     assert.match(run.stderr, /broken\.jsonl: item 700 \(arn:aws:kms:[^)]+\): kind: /);
+    // A line that is not JSON is named, never quoted: the file may hold anything.
+    writeFileSync(path.join(dir, 'shadow.jsonl'), '{"kind":"inventory","sources":[]}\n{"uid": "a"}\n{"uid": root:$y$CANARY-SALT}\n');
+    const shadow = await runCli(['evaluate', '--inventory', 'shadow.jsonl', '--now', NOW, '--out', 'shadow'], { cwd: dir });
+    assert.equal(shadow.code, 2, shadow.stderr);
+    assert.match(shadow.stderr, /shadow\.jsonl: item 1 is not valid JSON/);
+    assert.doesNotMatch(shadow.stderr + shadow.stdout, /CANARY/);
     writeFileSync(path.join(dir, 'truncated.json'), JSON.stringify({ items: items.slice(0, 300) }).slice(0, -50));
     const truncated = await runCli(['evaluate', '--inventory', 'truncated.json', '--now', NOW, '--out', 'truncated'], { cwd: dir });
     assert.equal(truncated.code, 2, truncated.stderr);
