@@ -18,11 +18,16 @@ export function runOpa(args: string[], cwd = PACKAGE_ROOT): OpaRun {
   return { status: result.status ?? 1, stdout: result.stdout, stderr: result.stderr };
 }
 
-/** `opa build -t wasm` of the built-in rules, limited to wasm-native builtins by the capabilities file. */
+/**
+ * `opa build -t wasm` of the built-in rules, limited to wasm-native builtins by the capabilities
+ * file. Optimised (-O=2: rules partially evaluated and inlined): measured 10% less evaluation time
+ * on 100,000 items, with the same findings (bench/).
+ */
 export function buildBuiltinBundle(output = 'policies/bundle.tar.gz'): OpaRun {
   return runOpa([
     'build',
     '--target', 'wasm',
+    '--optimize', '2',
     '--entrypoint', ENTRYPOINT,
     '--capabilities', 'policies/capabilities.json',
     '--ignore', '*_test.rego',
