@@ -50,6 +50,8 @@ export interface EvaluateSetup {
   policy: EffectivePolicy;
   sources: SourceStatus[];
   fallbackFile: string;
+  /** The rules' catalogue entries, read once by the caller: each thread would otherwise parse rules/ again. */
+  rules: [string, RuleEntry][];
 }
 
 export class BatchError extends Error {}

@@ -1,8 +1,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { loadPolicy, type LoadedPolicy } from '@open-policy-agent/opa-wasm';
-import { catalogue, type RuleEntry } from '../rules/catalogue.ts';
-import { customRuleEntry, type CustomRuleMeta } from '../rules/custom-rule.ts';
+import type { RuleEntry } from '../rules/catalogue.ts';
 import { toArrayBuffer } from '../engine/engine.ts';
 import { BatchError, batchText, evaluateItems, indexEntries, readBatch, type EvaluateSetup, type EvaluatedBatch, type IndexEntries, type LoadSetup } from './batch.ts';
 import { LaneFiles, type Piece, type StoredFindings } from './lane-files.ts';
@@ -19,7 +18,6 @@ export interface LaneSetup {
   load: LoadSetup;
   wasm: Uint8Array;
   entrypoint: string;
-  customRules: Record<string, CustomRuleMeta>;
 }
 
 /** A batch: the bytes [start, end) of the evidence file, its first item's position in the file. */
@@ -57,7 +55,7 @@ export interface Lane {
 /** The state of one lane: its policy, its handle on the evidence file, how to evaluate. */
 class LaneState {
   readonly #setup: LaneSetup;
-  readonly #rules: Map<string, RuleEntry>;
+  #rules = new Map<string, RuleEntry>();
   #policy: LoadedPolicy | null = null;
   #evaluate: EvaluateSetup | null = null;
   #fd: number | null = null;
@@ -65,8 +63,6 @@ class LaneState {
 
   constructor(setup: LaneSetup) {
     this.#setup = setup;
-    this.#rules = new Map(catalogue());
-    for (const [id, meta] of Object.entries(setup.customRules)) this.#rules.set(id, customRuleEntry(id, meta));
   }
 
   async start(): Promise<void> {
@@ -88,6 +84,7 @@ class LaneState {
   setData(data: unknown, evaluate: EvaluateSetup, dir: string): void {
     this.#policy!.setData(data as object);
     this.#evaluate = evaluate;
+    this.#rules = new Map(evaluate.rules);
     if (this.#files === null) this.#files = new LaneFiles(dir);
   }
 

@@ -113,7 +113,7 @@ function placed(result: LaneResult): { items: Placed | null; findings: PlacedFin
 /** Evaluates an evidence file; null when the plan says it is not to be streamed. */
 export async function evaluateStream(options: StreamOptions): Promise<StreamOutcome | null> {
   const handle = await openEvidence(options.file, options.shown);
-  let lanes: Lane[] = [];
+  let lanes: Promise<Lane>[] = [];
   let failed = false;
   try {
     const size = (await handle.stat()).size;
@@ -123,34 +123,42 @@ export async function evaluateStream(options: StreamOptions): Promise<StreamOutc
     const jsonLines = EvidenceScanner.sniffJsonLines(head.subarray(0, bytesRead), options.shown);
     const threads = threadCount(options.threads, size);
     const setup: LaneSetup = { ...options.lane, load: { file: options.shown, path: path.resolve(options.file), jsonLines, ...(options.shard ? { shard: options.shard } : {}) } };
-    lanes = threads <= 1 ? [await localLane(setup)] : await Promise.all(Array.from({ length: threads }, () => workerLane(setup)));
-    return await new StreamRun(options, lanes, jsonLines).run(handle);
+    // The threads start while the file is split into batches: neither waits for the other.
+    const starting = threads <= 1 ? [localLane(setup)] : Array.from({ length: threads }, () => workerLane(setup));
+    const up = Promise.all(starting);
+    // Observed through the run (which records the failure) and the close below; never left unhandled.
+    up.catch(() => undefined);
+    lanes = starting;
+    return await new StreamRun(options, up, jsonLines).run(handle);
   } catch (error) {
     failed = true;
     throw describe(error, options.shown);
   } finally {
-    await Promise.all(lanes.map((lane) => lane.close(failed)));
+    const started = await Promise.allSettled(lanes);
+    await Promise.all(started.map((lane) => (lane.status === 'fulfilled' ? lane.value.close(failed) : undefined)));
     await handle.close();
   }
 }
 
 class StreamRun {
   readonly #options: StreamOptions;
-  readonly #lanes: Lane[];
+  readonly #up: Promise<Lane[]>;
+  /** The lanes, once every one has started (until then batches wait in line). */
+  #lanes: Lane[] = [];
   readonly #jsonLines: boolean;
   readonly #batches: BatchState[] = [];
   readonly #drift: DriftEntry[][] = [];
-  readonly #inFlight: Map<Lane, number>;
+  readonly #inFlight = new Map<Lane, number>();
   readonly #running = new Set<Promise<void>>();
   #failure: unknown = null;
   #plan: RunPlan | null = null;
+  #started: Promise<void> = Promise.resolve();
   readonly #reader = new FileReader();
 
-  constructor(options: StreamOptions, lanes: Lane[], jsonLines: boolean) {
+  constructor(options: StreamOptions, up: Promise<Lane[]>, jsonLines: boolean) {
     this.#options = options;
-    this.#lanes = lanes;
+    this.#up = up;
     this.#jsonLines = jsonLines;
-    this.#inFlight = new Map(lanes.map((lane) => [lane, 0]));
   }
 
   async run(handle: FileHandle): Promise<StreamOutcome | null> {
@@ -192,12 +200,15 @@ class StreamRun {
           early = headerOf(scanner, shown);
           if (!(await this.#start(early))) return null;
         }
-        if (this.#plan) await this.#dispatch(ready);
+        if (this.#failure) throw this.#failure;
+        if (this.#lanes.length > 0) await this.#dispatch(ready);
       }
       scanner.end();
       cut();
       const header = headerOf(scanner, shown);
       if (early === null && !(await this.#start(header))) return null;
+      await this.#started;
+      if (this.#failure) throw this.#failure;
       await this.#dispatch(ready);
       await Promise.all(this.#running);
       if (this.#failure) throw this.#failure;
@@ -210,13 +221,24 @@ class StreamRun {
     }
   }
 
-  /** The plan from what precedes the items; the lanes get it with empty indexes. */
+  /**
+   * The plan from what precedes the items; the lanes get it with empty indexes once they are up.
+   * Until then the file goes on being split (batches wait in line), so neither waits for the other.
+   */
   async #start(header: EvidenceHeader): Promise<boolean> {
     const plan = await this.#options.plan(header);
     if (plan === null) return false;
     this.#plan = plan;
     const data = policyDataFrom(plan.setup.policy, { certificates: [], drift: [] }, plan.setup.sources);
-    await Promise.all(this.#lanes.map((lane) => lane.setData(data, plan.setup, plan.dir)));
+    this.#started = this.#up
+      .then(async (lanes) => {
+        await Promise.all(lanes.map((lane) => lane.setData(data, plan.setup, plan.dir)));
+        for (const lane of lanes) this.#inFlight.set(lane, 0);
+        this.#lanes = lanes;
+      })
+      .catch((error: unknown) => {
+        this.#failure ??= error;
+      });
     return true;
   }
 

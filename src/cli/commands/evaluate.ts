@@ -21,6 +21,7 @@ import type { BaselineReport } from '../../findings/baseline.ts';
 import { inShard, itemShardKey, type Shard } from '../../shard/shard.ts';
 import { help } from './scan.ts';
 import type { Logger } from '../../model/logger.ts';
+import { catalogue } from '../../rules/catalogue.ts';
 
 export const EVALUATE_HELP = `Usage: keydrift evaluate --inventory FILE [options]
 
@@ -68,7 +69,7 @@ export async function evaluate(argv: string[]): Promise<number> {
   let outcome;
   try {
     // An auditor re-deriving findings must never silently get a subset: one invalid item refuses the file.
-    outcome = await evaluateStream({ file, shown, lane: { wasm: builtin.wasm, entrypoint: ENTRYPOINT, customRules: {} }, plan, ...(shard ? { shard } : {}), ...(threads !== undefined ? { threads } : {}) });
+    outcome = await evaluateStream({ file, shown, lane: { wasm: builtin.wasm, entrypoint: ENTRYPOINT }, plan, ...(shard ? { shard } : {}), ...(threads !== undefined ? { threads } : {}) });
   } catch (error) {
     if (error instanceof InventoryFileError) throw new UsageError(error.message);
     throw error;
@@ -131,7 +132,7 @@ async function decide(header: Pick<EvidenceHeader, 'report' | 'collectedAt' | 's
   const policy = config ? effectivePolicy(config) : recorded?.policy ? { ...recorded.policy, waivers: recorded.policy.waivers ?? [], bundles: recorded.policy.bundles ?? [] } : effectivePolicy(undefined);
   const fallbackFile = config ? displayPath(config.file) : displayPath(String(values['inventory']));
   const head = { configName: config?.name ?? recorded?.configName ?? 'keydrift', configDigest: config ? configDigest(config) : (recorded?.configDigest ?? null) };
-  const setup: EvaluateSetup = { ...(config?.tiers ? { tiers: config.tiers } : {}), now: now.toISOString(), policy, sources: header.sources, fallbackFile };
+  const setup: EvaluateSetup = { ...(config?.tiers ? { tiers: config.tiers } : {}), now: now.toISOString(), policy, sources: header.sources, fallbackFile, rules: [...catalogue()] };
   return { config, policy, now, failOn, choice, recorded, head, setup };
 }
 
