@@ -69,15 +69,36 @@ export function catalogue(dir = RULES_DIR): Map<string, RuleEntry> {
 
 /** Fills `{name}`, `{uid}`, `{location}` and `{evidence.key}`; an unknown placeholder stays visible. */
 export function renderMessage(template: string, values: { name: string; uid: string; location: string; evidence: Record<string, unknown> }): string {
-  return template.replace(/\{([A-Za-z0-9_.]+)\}/g, (whole, key: string) => {
-    const value = key.startsWith('evidence.')
-      ? values.evidence[key.slice('evidence.'.length)]
-      : (values as unknown as Record<string, unknown>)[key];
-    if (value === undefined) return whole;
+  const parts = templateParts(template);
+  let out = parts[0] as string;
+  for (let i = 1; i < parts.length; i += 2) {
+    const [whole, key, evidenceKey] = parts[i] as [string, string, string | null];
+    const value = evidenceKey !== null ? values.evidence[evidenceKey] : (values as unknown as Record<string, unknown>)[key];
     // null is a value the rule chose to show (no expiry, unknown): never leave template syntax behind.
-    if (value === null) return 'not set';
-    return typeof value === 'object' ? JSON.stringify(value) : String(value);
-  });
+    out += (value === undefined ? whole : value === null ? 'not set' : typeof value === 'object' ? JSON.stringify(value) : String(value)) + (parts[i + 1] as string);
+  }
+  return out;
+}
+
+/** A template split once into text and placeholders ([whole, key, evidence key]), alternating: every finding renders one. */
+type TemplatePart = string | [string, string, string | null];
+const splitTemplates = new Map<string, TemplatePart[]>();
+
+function templateParts(template: string): TemplatePart[] {
+  let parts = splitTemplates.get(template);
+  if (parts === undefined) {
+    parts = [];
+    let last = 0;
+    for (const match of template.matchAll(/\{([A-Za-z0-9_.]+)\}/g)) {
+      const key = match[1]!;
+      parts.push(template.slice(last, match.index), [match[0], key, key.startsWith('evidence.') ? key.slice('evidence.'.length) : null]);
+      last = match.index + match[0].length;
+    }
+    parts.push(template.slice(last));
+    // Templates come from rules/ and custom bundles: a few hundred at most, but never unbounded.
+    if (splitTemplates.size < 10_000) splitTemplates.set(template, parts);
+  }
+  return parts;
 }
 
 /**
