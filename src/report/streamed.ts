@@ -88,18 +88,24 @@ export function standingView(streamed: StreamedReport, top: number): { standing:
   return { standing: standing.length, top: findingsOf(streamed, bySeverity(streamed, standing).slice(0, top)) };
 }
 
+/**
+ * The formats are written side by side: one's disk writes and flush proceed while another is
+ * built. Each file appears whole or not at all; the first failure is thrown once all have settled.
+ */
 export async function writeStreamedReports(streamed: StreamedReport, formats: readonly Format[], outDir: string): Promise<string[]> {
   await mkdir(outDir, { recursive: true });
-  const files: string[] = [];
-  for (const format of formats) {
+  const writing = formats.map(async (format) => {
     const file = path.join(outDir, FILE_NAMES[format]);
     if (format === 'json') await writeJson(streamed, file);
     else if (format === 'sarif') await writeFileAtomicStream(file, async (write) => write(redactLive(JSON.stringify(toSarif(reportWithout(streamed), sarifSelection(streamed))) + '\n')));
     else if (format === 'md') await writeFileAtomicStream(file, async (write) => write(redactLive(toMarkdown({ ...streamed.head, findings: findingsOf(streamed), inventory: [] }))));
     else throw new Error(`${format} is written from the whole report`);
-    files.push(file);
-  }
-  return files;
+    return file;
+  });
+  const settled = await Promise.allSettled(writing);
+  const failed = settled.find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((result) => (result as PromiseFulfilledResult<string>).value);
 }
 
 function reportWithout(streamed: StreamedReport): Report {
@@ -124,20 +130,33 @@ async function writeJson(streamed: StreamedReport, file: string): Promise<void> 
   const head = JSON.stringify({ ...streamed.head, rules: rulesTable(new Set(findings.ruleIds), streamed.head.scan.customRules) });
   await writeFileAtomicStream(file, async (write) => {
     await write(redactLive(head.slice(0, -1)) + ',"findings":[');
-    let first = true;
     const secrets = holdsLiveSecrets();
-    for (const json of streamed.evaluated.json.inOrder(streamed.evaluated.order)) {
-      if (!first) await write(',');
-      first = false;
-      await write(secrets ? redactLive(json.toString('utf8')) : json);
-    }
+    // Pieces are handed over a few MiB at a time: one call per finding costs more than its bytes.
+    let pieces: Buffer[] = [];
+    let size = 0;
+    const list = async (elements: Iterable<Buffer>) => {
+      let first = true;
+      for (const element of elements) {
+        if (!first) pieces.push(COMMA);
+        first = false;
+        pieces.push(secrets ? Buffer.from(redactLive(element.toString('utf8'))) : element);
+        size += element.length;
+        if (size >= HANDOVER_BYTES) {
+          await write(pieces);
+          pieces = [];
+          size = 0;
+        }
+      }
+      await write(pieces);
+      pieces = [];
+      size = 0;
+    };
+    await list(streamed.evaluated.json.inOrder(streamed.evaluated.order));
     await write('],"inventory":[');
-    first = true;
-    for (const piece of streamed.evaluated.inventory()) {
-      if (!first) await write(',');
-      first = false;
-      await write(secrets ? redactLive(piece.toString('utf8')) : piece);
-    }
+    await list(streamed.evaluated.inventory());
     await write(']}\n');
   });
 }
+
+const COMMA = Buffer.from(',');
+const HANDOVER_BYTES = 4 * 1024 * 1024;

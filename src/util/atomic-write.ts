@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { open, rename, rm } from 'node:fs/promises';
+import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 
 /**
@@ -13,26 +13,28 @@ export async function writeFileAtomic(file: string, text: string | Uint8Array): 
 
 /**
  * The same for a file written piece by piece (a report too large to build as one string): `fill`
- * gets a writer that buffers pieces into large writes; the file appears whole or not at all.
+ * gets a writer that buffers pieces into large vectored writes (no copy into one buffer); a list
+ * of pieces is taken at once. The file appears whole or not at all.
  */
-export async function writeFileAtomicStream(file: string, fill: (write: (text: string | Buffer) => Promise<void>) => Promise<void>): Promise<void> {
+export async function writeFileAtomicStream(file: string, fill: (write: (text: string | Buffer | readonly Buffer[]) => Promise<void>) => Promise<void>): Promise<void> {
   const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(8).toString('hex')}.tmp`);
   const handle = await open(temporary, 'wx', 0o644);
-  const pieces: (string | Buffer)[] = [];
+  let pieces: Buffer[] = [];
   let buffered = 0;
   const flush = async () => {
     if (pieces.length === 0) return;
-    const bytes = Buffer.concat(pieces.map((piece) => (typeof piece === 'string' ? Buffer.from(piece) : piece)));
-    pieces.length = 0;
+    const writing = pieces;
+    pieces = [];
     buffered = 0;
-    // writeFile loops until every byte is written (a single write may stop short).
-    await handle.writeFile(bytes);
+    await writeAll(handle, writing);
   };
   try {
     await fill(async (text) => {
-      pieces.push(text);
-      buffered += text.length;
-      if (buffered >= STREAM_WRITE_CHARS) await flush();
+      if (typeof text === 'string') pieces.push(Buffer.from(text));
+      else if (Buffer.isBuffer(text)) pieces.push(text);
+      else for (const piece of text) pieces.push(piece);
+      buffered += typeof text === 'string' ? text.length : Buffer.isBuffer(text) ? text.length : text.reduce((sum, piece) => sum + piece.length, 0);
+      if (buffered >= STREAM_WRITE_BYTES) await flush();
     });
     await flush();
     await handle.sync();
@@ -50,4 +52,20 @@ export async function writeFileAtomicStream(file: string, fill: (write: (text: s
   }
 }
 
-const STREAM_WRITE_CHARS = 4 * 1024 * 1024;
+/** Every byte of `pieces`, in order: a vectored write may stop short, so it resumes where it stopped. */
+export async function writeAll(handle: Pick<FileHandle, 'writev' | 'fd'>, pieces: Buffer[]): Promise<void> {
+  let at = 0;
+  while (at < pieces.length) {
+    const group = pieces.slice(at, at + IOV_PIECES);
+    let { bytesWritten } = await handle.writev(group);
+    if (bytesWritten === 0 && group.some((piece) => piece.length > 0)) throw new Error(`${handle.fd}: a write made no progress`);
+    let index = 0;
+    while (index < group.length && bytesWritten >= group[index]!.length) bytesWritten -= group[index++]!.length;
+    if (index < group.length) pieces[at + index] = group[index]!.subarray(bytesWritten);
+    at += index;
+  }
+}
+
+const STREAM_WRITE_BYTES = 4 * 1024 * 1024;
+/** Pieces per vectored write: the system's limit (IOV_MAX) is 1024. */
+const IOV_PIECES = 1024;
