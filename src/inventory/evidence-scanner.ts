@@ -175,7 +175,26 @@ export class EvidenceScanner {
     let escaped = this.#escaped;
     let deep = this.#stack.length === 0 ? Infinity : this.#stack[0] === OPEN_BRACKET ? 1 : 2;
     let inKey = this.#key !== null;
+    // Where the next backslash is (n: none in the rest of the chunk), found once per backslash, not per string.
+    let nextBackslash = -1;
     while (i < n) {
+      if (inString && !escaped && !inKey) {
+        // Most of the file is string contents: jump to the closing quote unless an escape comes first.
+        if (nextBackslash < i) {
+          nextBackslash = chunk.indexOf(BACKSLASH, i);
+          if (nextBackslash === -1) nextBackslash = n;
+        }
+        const quote = chunk.indexOf(QUOTE, i);
+        const close = quote === -1 ? n : quote;
+        if (nextBackslash < close) {
+          escaped = true;
+          i = nextBackslash + 1;
+        } else {
+          i = quote === -1 ? n : quote + 1;
+          if (quote !== -1) inString = false;
+        }
+        continue;
+      }
       const byte = chunk[i]!;
       if (inString) {
         if (escaped) escaped = false;
