@@ -129,11 +129,20 @@ export class PolicyEngine {
  * on their own, judged once so that no batch repeats those findings.
  */
 export function encodedInput(now: Date, items: readonly InventoryItem[] | null, sources: readonly SourceStatus[], waivers: readonly Waiver[]): ArrayBuffer {
-  const input =
-    items === null
-      ? { now: now.toISOString(), now_s: Math.floor(now.getTime() / 1000), items: [], sources: policySources([...sources]), waivers: policyWaivers(waivers) }
-      : { now: now.toISOString(), now_s: Math.floor(now.getTime() / 1000), items: items.map(policyItem), sources: [], waivers: [] };
-  return toArrayBuffer(new TextEncoder().encode(JSON.stringify(input)));
+  if (items !== null) return encodedItemsInput(now, items.map((item) => JSON.stringify(policyItem(item))));
+  const input = { now: now.toISOString(), now_s: Math.floor(now.getTime() / 1000), items: [], sources: policySources([...sources]), waivers: policyWaivers(waivers) };
+  return encoded(JSON.stringify(input));
+}
+
+/** The same for a batch of items given as their policy JSON (policyItemJson): the input is assembled as text. */
+export function encodedItemsInput(now: Date, itemsJson: readonly string[]): ArrayBuffer {
+  return encoded(`{"now":${JSON.stringify(now.toISOString())},"now_s":${Math.floor(now.getTime() / 1000)},"items":[${itemsJson.join(',')}],"sources":[],"waivers":[]}`);
+}
+
+function encoded(text: string): ArrayBuffer {
+  const bytes = new TextEncoder().encode(text);
+  // Encoded into a buffer of its own: handed over as it is, not copied again.
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? (bytes.buffer as ArrayBuffer) : toArrayBuffer(bytes);
 }
 
 function evaluateHere(module: PolicyModule, encoded: ArrayBuffer): unknown {

@@ -21,22 +21,42 @@ export function policyItem(item: InventoryItem): PolicyItem {
   const identity = driftIdentity(item);
   return {
     ...item,
-    ...(identity.scope !== null || identity.strong.length > 0 || identity.weak.length > 0 ? { _drift: identity } : {}),
+    ...(hasIdentity(identity) ? { _drift: identity } : {}),
     versions:
       item.versions?.map((version) => ({
         ...version,
         _t: { createdAt: epochSeconds(version.createdAt), supersededAt: epochSeconds(version.supersededAt) },
       })) ?? null,
-    _t: {
-      createdAt: epochSeconds(item.createdAt),
-      expiresAt: epochSeconds(item.expiresAt),
-      stateSince: epochSeconds(item.stateSince),
-      lastRotatedAt: epochSeconds(item.rotation?.lastRotatedAt),
-      nextRotationAt: epochSeconds(item.rotation?.nextRotationAt),
-      deletionScheduledFor: epochSeconds(item.deletion?.scheduledFor),
-      notBefore: epochSeconds(item.certificate?.notBefore),
-      notAfter: epochSeconds(item.certificate?.notAfter),
-    },
+    _t: itemTimes(item),
+  };
+}
+
+/**
+ * JSON.stringify(policyItem(item)) when `json` is JSON.stringify(item), built from it: the item's
+ * own fields are not serialised twice. Only the added fields are appended, so an item whose
+ * versions gain times, or that already holds a field of that name, takes the long way.
+ */
+export function policyItemJson(item: InventoryItem, json: string): string {
+  const versions = item.versions as unknown;
+  if ((versions !== null && !(Array.isArray(versions) && versions.length === 0)) || json.length < 3 || Object.hasOwn(item, '_t') || Object.hasOwn(item, '_drift')) return JSON.stringify(policyItem(item));
+  const identity = driftIdentity(item);
+  return `${json.slice(0, -1)}${hasIdentity(identity) ? `,"_drift":${JSON.stringify(identity)}` : ''},"_t":${JSON.stringify(itemTimes(item))}}`;
+}
+
+function hasIdentity(identity: DriftIdentity): boolean {
+  return identity.scope !== null || identity.strong.length > 0 || identity.weak.length > 0;
+}
+
+function itemTimes(item: InventoryItem): Record<string, number | null> {
+  return {
+    createdAt: epochSeconds(item.createdAt),
+    expiresAt: epochSeconds(item.expiresAt),
+    stateSince: epochSeconds(item.stateSince),
+    lastRotatedAt: epochSeconds(item.rotation?.lastRotatedAt),
+    nextRotationAt: epochSeconds(item.rotation?.nextRotationAt),
+    deletionScheduledFor: epochSeconds(item.deletion?.scheduledFor),
+    notBefore: epochSeconds(item.certificate?.notBefore),
+    notAfter: epochSeconds(item.certificate?.notAfter),
   };
 }
 

@@ -3,7 +3,8 @@ import type { TierRule } from '../config/types.ts';
 import { assignTier } from '../collectors/tiers.ts';
 import { certificateEntry, type CertificateEntry } from '../certificates/relations.ts';
 import { driftEntry, type DriftEntry } from '../drift/index.ts';
-import { compareFindings, encodedInput, resultFindings } from '../engine/engine.ts';
+import { compareFindings, encodedInput, encodedItemsInput, resultFindings } from '../engine/engine.ts';
+import { policyItemJson } from '../engine/input.ts';
 import { assembleFindings } from '../findings/assemble.ts';
 import { digestOfText } from '../findings/fingerprint.ts';
 import type { Finding } from '../findings/types.ts';
@@ -100,16 +101,18 @@ export function indexEntries(items: readonly InventoryItem[]): IndexEntries {
   return { certificates, drift };
 }
 
-/** The items' JSON, comma-separated, and each one's digest: one JSON.stringify per item for both. */
-function itemsText(items: readonly InventoryItem[]): { json: string; digests: string[] } {
+/** The items' JSON, comma-separated, each one's digest and its JSON as the policy reads it: one JSON.stringify per item for all three. */
+function itemsText(items: readonly InventoryItem[]): { json: string; digests: string[]; policyJson: string[] } {
   let json = '';
   const digests: string[] = [];
+  const policyJson: string[] = [];
   for (let i = 0; i < items.length; i++) {
     const text = JSON.stringify(items[i]);
     json += (i > 0 ? ',' : '') + text;
     digests.push(digestOfText(text));
+    policyJson.push(policyItemJson(items[i]!, text));
   }
-  return { json, digests };
+  return { json, digests, policyJson };
 }
 
 export function parseItems(setup: LoadSetup, text: string, firstIndex: number): unknown[] {
@@ -166,8 +169,8 @@ export function evaluateItems(setup: EvaluateSetup, policy: BatchPolicy, rules: 
   const now = new Date(setup.now);
   const tiers = setup.tiers;
   const items = read === null ? [] : tiers ? read.map((item) => assignTier(item, tiers)) : read;
-  const { json: reportJson, digests } = itemsText(items);
-  const input = read === null ? encodedInput(now, null, setup.sources, setup.policy.waivers) : encodedInput(now, items, [], []);
+  const { json: reportJson, digests, policyJson } = itemsText(items);
+  const input = read === null ? encodedInput(now, null, setup.sources, setup.policy.waivers) : encodedItemsInput(now, policyJson);
   const raw = resultFindings(policy.evaluate(input)).sort(compareFindings);
   const findings: Finding[] = applyWaivers(assembleFindings(raw, items, setup.sources, setup.fallbackFile, setup.policy.waivers, rules), setup.policy.waivers, now);
   const records: FindingRecords = { ruleIds: [], uids: [], severities: [], waived: [], json: [] };
