@@ -1,22 +1,7 @@
-import type { EffectivePolicy } from '../config/settings.ts';
-import type { FailOn } from '../model/severity.ts';
-import type { Shard } from '../shard/shard.ts';
-import type { CustomRuleMeta } from '../rules/custom-rule.ts';
 import type { Report } from './types.ts';
 
-/** What a run records about itself in the report's `scan`, whichever way it was evaluated. */
-export interface ScanFacts {
-  startedAt: Date;
-  now: Date;
-  configDigest: string | null;
-  policyDigest: string;
-  inventoryDigest: string;
-  configName: string;
-  failOn: FailOn;
-  policy: EffectivePolicy;
-  customRules: Record<string, CustomRuleMeta>;
-  shard?: Shard;
-}
+/** What a run records about itself in the report's `scan`, whichever way it was evaluated: the record's fields, its instants as dates. */
+export type ScanFacts = Omit<Report['scan'], 'startedAt' | 'finishedAt' | 'now'> & { startedAt: Date; now: Date };
 
 /** The report's `scan`, finished now. */
 export function scanRecord(facts: ScanFacts): Report['scan'] {
