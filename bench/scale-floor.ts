@@ -14,7 +14,7 @@
 // check, digests or finding assembly); the sum printed at the end is that floor against the 4 s target.
 // Usage: node bench/scale-floor.ts [N=100000] [T=cores]
 import { spawnSync } from 'node:child_process';
-import { closeSync, fsyncSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
@@ -25,6 +25,7 @@ import { encodedItemsInput, toArrayBuffer } from '../src/engine/engine.ts';
 import { policyData, policyItem } from '../src/engine/input.ts';
 import { PACKAGE_ROOT, runOpa } from '../src/engine/opa-cli.ts';
 import type { InventoryItem } from '../src/inventory/types.ts';
+import { writeFileAtomic } from '../src/util/atomic-write.ts';
 import { mixedItem } from './mixed-estate.ts';
 
 const NOW = '2026-11-01T00:00:00Z';
@@ -65,8 +66,7 @@ async function main(): Promise<void> {
     const inventory = path.join(dir, 'mixed.json');
     const items = Array.from({ length: count }, (_, i) => mixedItem(i));
     const text = JSON.stringify({ schemaVersion: '1', kind: 'inventory', tool: { name: 'keydrift', version: '0.1.0' }, collectedAt: NOW, sources: [], items });
-    closeSync(openSync(inventory, 'w'));
-    writeFileSyncd(inventory, [Buffer.from(text)]);
+    writeFileSync(inventory, text);
     console.log(`floor of evaluate --inventory: ${count} mixed items (${mib(inventory)} MiB), ${availableParallelism()} cores, ${threads} threads`);
 
     const startup = timed(() => spawnSync(process.execPath, ['src/cli/main.ts', '--version'], { cwd: PACKAGE_ROOT, encoding: 'utf8' }));
@@ -97,10 +97,10 @@ async function main(): Promise<void> {
     const report = JSON.parse(json!.toString('utf8')) as { findings: unknown[]; inventory: unknown[] };
     const serialize = timed(() => [report.findings, report.inventory].forEach((list) => list.forEach((entry) => JSON.stringify(entry))));
     console.log(`  serialize items + findings (1 thread): ${serialize.toFixed(2)} s (${report.findings.length} findings)`);
-    const write = timed(() => [json!, sarif!].forEach((bytes, i) => writeFileSyncd(path.join(dir, `copy-${i}`), [bytes])));
+    const write = await writtenAsTheCliDoes(dir, 'copy', [json!, sarif!]);
     console.log(`  write + fsync the reports (${mebibytes(json!.length + sarif!.length)} MiB):   ${write.toFixed(2)} s`);
     const inventoryBytes = Buffer.byteLength(JSON.stringify(report.inventory));
-    const after = timed(() => [json!.subarray(0, json!.length - inventoryBytes), sarif!].forEach((bytes, i) => writeFileSyncd(path.join(dir, `after-${i}`), [bytes])));
+    const after = await writtenAsTheCliDoes(dir, 'after', [json!.subarray(0, json!.length - inventoryBytes), sarif!]);
     console.log(`  of which after the last batch (${mebibytes(json!.length - inventoryBytes + sarif!.length)} MiB): ${after.toFixed(2)} s`);
 
     const floor = startup + many + (read + serialize) / threads + after;
@@ -145,14 +145,11 @@ function timed(work: () => unknown): number {
   return (performance.now() - started) / 1000;
 }
 
-function writeFileSyncd(file: string, pieces: Buffer[]): void {
-  const fd = openSync(file, 'w');
-  try {
-    for (const piece of pieces) for (let at = 0; at < piece.length; ) at += writeSync(fd, piece, at);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+/** Seconds to write the reports side by side through the CLI's own atomic writer (temporary file, fsync, rename). */
+async function writtenAsTheCliDoes(dir: string, prefix: string, reports: Buffer[]): Promise<number> {
+  const started = performance.now();
+  await Promise.all(reports.map((bytes, i) => writeFileAtomic(path.join(dir, `${prefix}-${i}`), bytes)));
+  return (performance.now() - started) / 1000;
 }
 
 function mib(file: string): string {
